@@ -1,0 +1,20 @@
+# Shared by the scripts in this folder (sourced, not run): where builds and caches live.
+# The Cargo target dir sits outside the work tree so every clone on this machine (your sessions,
+# CI's fresh clones) reuses one DuckDB build instead of repeating its ~20-minute C++ compile.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DATAGATA_CACHE="${DATAGATA_CACHE:-$HOME/.cache/datagata}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$DATAGATA_CACHE/target}"
+# The front end's wasm builds get their own dirs: a different target, and (for the Debian route)
+# a different compiler, must never invalidate the native build.
+export DATAGATA_UI_TARGET_DIR="${DATAGATA_UI_TARGET_DIR:-$DATAGATA_CACHE/ui-target}"
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+# Which wasm toolchain scripts/setup chose: "rustup" or "debian".
+WASM_ROUTE_FILE="$DATAGATA_CACHE/wasm-route"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}

@@ -1,0 +1,18 @@
+//! Reads the app's Tauri config from the top of the workspace (`../tauri.conf.json`), and declares
+//! the app's own commands so that capabilities must allow each one by name.
+
+fn main() {
+    println!("cargo:rerun-if-changed=../tauri.conf.json");
+    println!("cargo:rerun-if-changed=capabilities");
+    // The front end is embedded at compile time: a rebuilt UI (new or changed files) must
+    // recompile the app.
+    println!("cargo:rerun-if-changed=../src-ui/dist");
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .config_path("../tauri.conf.json")
+            .app_manifest(
+                tauri_build::AppManifest::new().commands(&["device_facts", "report_webgpu"]),
+            ),
+    )
+    .expect("tauri-build: reading ../tauri.conf.json and capabilities/");
+}

@@ -1,0 +1,12 @@
+// Entry point bundled by esbuild: loads the Yew app's wasm through wasm-bindgen's `web` glue
+// (aliased as "datagata-ui-wasm" by scripts/build-ui). The .wasm file sits beside this bundle.
+import init from "datagata-ui-wasm";
+
+init({ module_or_path: new URL("datagata_ui_bg.wasm", import.meta.url) }).catch((err) => {
+  const el = document.getElementById("boot-error");
+  if (el) {
+    el.textContent = `DataGata's interface failed to start: ${err}`;
+    el.hidden = false;
+  }
+  console.error(err);
+});
