@@ -1,0 +1,167 @@
+//! The harness for DataGata's end-to-end tests: starts `tauri-driver` (which starts
+//! WebKitWebDriver, which starts the real app binary) on free loopback ports, opens a WebDriver
+//! session on it, and cleans everything up when dropped.
+//!
+//! Needs a display (`scripts/test` runs these tests under `xvfb-run`), `tauri-driver` and
+//! `WebKitWebDriver` on PATH (`scripts/setup` installs both), and the app built first; the app's
+//! path comes from `DATAGATA_APP`, else `$CARGO_TARGET_DIR/debug/datagata`.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::process::{Child, Command};
+
+/// How long a session may take to appear (the app's first start compiles shaders, loads wasm).
+const SESSION_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The app binary under test.
+pub fn app_binary() -> anyhow::Result<PathBuf> {
+    let path = match std::env::var_os("DATAGATA_APP") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+            target.join("debug/datagata")
+        }
+    };
+    if !path.is_file() {
+        bail!(
+            "the app binary {} does not exist: build it first (scripts/test does)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A running app, reached through WebDriver.
+pub struct App {
+    pub client: Client,
+    driver: Child,
+}
+
+impl App {
+    /// Starts the real app through tauri-driver and waits for a WebDriver session.
+    pub async fn start() -> anyhow::Result<Self> {
+        let app = app_binary()?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        // Its own process group, so stopping it also stops the WebKitWebDriver it starts (which
+        // would otherwise outlive the test, holding our stdout open).
+        let mut driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting tauri-driver (run scripts/setup to install it)")?;
+
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app.to_string_lossy() }),
+        );
+        caps.insert("browserName".into(), "wry".into());
+
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + SESSION_TIMEOUT;
+        let client = loop {
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) => {
+                    if let Some(status) = driver.try_wait()? {
+                        bail!("tauri-driver exited ({status}) before a session opened: {e}");
+                    }
+                    if Instant::now() > deadline {
+                        bail!("no WebDriver session within {SESSION_TIMEOUT:?}: {e}");
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        };
+        Ok(Self { client, driver })
+    }
+
+    /// Stops tauri-driver and everything in its process group: SIGTERM first (tauri-driver then
+    /// stops its WebKitWebDriver), SIGKILL for whatever is left after a grace period.
+    fn stop_driver(&mut self) {
+        let Some(pid) = self.driver.id() else { return };
+        let group = -(pid as libc::pid_t);
+        // SAFETY: plain kill(2) on the process group we created; no memory is touched.
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && !matches!(self.driver.try_wait(), Ok(Some(_))) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.driver.try_wait();
+    }
+
+    /// The text of the first element matching `css`, waiting up to `timeout` for it to appear.
+    pub async fn text(&self, css: &str, timeout: Duration) -> anyhow::Result<String> {
+        let element = self
+            .client
+            .wait()
+            .at_most(timeout)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for {css}"))?;
+        Ok(element.text().await?)
+    }
+
+    /// Waits until the element's text satisfies `done`, and returns it.
+    pub async fn text_when(
+        &self,
+        css: &str,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = self.text(css, timeout).await?;
+            if done(&text) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                bail!("{css} still reads {text:?} after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Ends the session (closing the app) and stops tauri-driver.
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        let closed = self.client.clone().close().await;
+        self.stop_driver();
+        closed.context("closing the WebDriver session")
+    }
+}
+
+impl Drop for App {
+    /// A failed test never leaves a driver, a WebKitWebDriver or an app window behind.
+    fn drop(&mut self) {
+        self.stop_driver();
+    }
+}
