@@ -10,9 +10,12 @@ fn main() {
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .config_path("../tauri.conf.json")
-            .app_manifest(
-                tauri_build::AppManifest::new().commands(&["device_facts", "report_webgpu"]),
-            ),
+            .app_manifest(tauri_build::AppManifest::new().commands(&[
+                "device_facts",
+                "report_webgpu",
+                "targeting",
+                "set_profile",
+            ])),
     )
     .expect("tauri-build: reading ../tauri.conf.json and capabilities/");
 }

@@ -13,6 +13,10 @@ pub mod command {
     /// `report_webgpu(report: WebGpuReport) -> DeviceFacts`: the WebView tells the backend what
     /// WebGPU it found; the answer is the device facts with that report merged in.
     pub const REPORT_WEBGPU: &str = "report_webgpu";
+    /// `targeting() -> TargetingView`
+    pub const TARGETING: &str = "targeting";
+    /// `set_profile(profile: Profile) -> TargetingView`: saves the profile, re-evaluates.
+    pub const SET_PROFILE: &str = "set_profile";
 }
 
 /// The kind of machine, as used by the LaunchDarkly `session` context (`deviceType`).
@@ -104,6 +108,168 @@ pub struct GpuAdapter {
     pub features: Vec<String>,
     pub max_storage_buffer_binding_size: Option<u64>,
     pub max_buffer_size: Option<u64>,
+}
+
+/// The person's plan, as LaunchDarkly's `user.tier` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    #[default]
+    Trial,
+    Starter,
+    Premium,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Trial, Tier::Starter, Tier::Premium];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Trial => "trial",
+            Tier::Starter => "starter",
+            Tier::Premium => "premium",
+        }
+    }
+}
+
+/// The person's role, as LaunchDarkly's `user.role` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Analyst,
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Analyst, Role::Admin, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+/// The organization a person works for: LaunchDarkly's `organization` context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub key: String,
+    pub name: String,
+    pub industry: String,
+    pub contract_value: f64,
+}
+
+/// Who is using the app: set in the app (persisted), the source of the `user` and
+/// `organization` contexts, and of the session overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub email: String,
+    pub tier: Tier,
+    pub role: Option<Role>,
+    pub organization: Option<Organization>,
+    /// Replaces the detected device type in the session context (for demos and tests).
+    pub device_type_override: Option<DeviceType>,
+    /// Replaces the region derived from the system time zone.
+    pub region_override: Option<String>,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self {
+            email: "you@example.com".into(),
+            tier: Tier::Trial,
+            role: Some(Role::Analyst),
+            organization: None,
+            device_type_override: None,
+            region_override: None,
+        }
+    }
+}
+
+/// How hard a question is, as LaunchDarkly's `session.queryComplexity` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueryComplexity {
+    Simple,
+    Medium,
+    Advanced,
+}
+
+impl QueryComplexity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryComplexity::Simple => "simple",
+            QueryComplexity::Medium => "medium",
+            QueryComplexity::Advanced => "advanced",
+        }
+    }
+}
+
+/// Where the flag data in force came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlagSourceKind {
+    /// The flag file shipped inside the app.
+    Embedded,
+    /// A flag file chosen by the person.
+    File,
+    /// The last data received from LaunchDarkly, saved on disk.
+    LastKnownGood,
+    /// Streaming from LaunchDarkly (or a Relay Proxy) now.
+    Live,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlagSourceInfo {
+    pub kind: FlagSourceKind,
+    /// In words, for the UI: which file, which URL, since when.
+    pub detail: String,
+}
+
+/// One flag's answer for one context, in LaunchDarkly's terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlagEvaluation {
+    pub value: serde_json::Value,
+    pub variation_index: Option<i64>,
+    /// The evaluation reason in LaunchDarkly's JSON form, e.g.
+    /// `{"kind": "RULE_MATCH", "ruleIndex": 0, "ruleId": "…"}`.
+    pub reason: serde_json::Value,
+}
+
+/// One flag as the dashboard shows it: the SDK's answer and that answer's reason in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlagView {
+    pub key: String,
+    pub evaluation: FlagEvaluation,
+    /// E.g. "rule 1 matched: Premium users on desktop-class machines", "individually targeted".
+    pub explanation: String,
+}
+
+/// Everything the dashboard needs to show who gets what, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetingView {
+    pub profile: Profile,
+    /// True until the person first saves a profile.
+    pub first_launch: bool,
+    pub source: FlagSourceInfo,
+    /// The LaunchDarkly multi-context the flags were evaluated for, in the SDKs' JSON form.
+    pub context: serde_json::Value,
+    pub flags: Vec<FlagView>,
+}
+
+impl TargetingView {
+    pub fn flag(&self, key: &str) -> Option<&FlagView> {
+        self.flags.iter().find(|f| f.key == key)
+    }
 }
 
 #[cfg(test)]

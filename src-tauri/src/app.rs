@@ -1,15 +1,63 @@
-//! The Tauri shell: plugins, managed state and command registration — nothing else.
+//! The Tauri shell: plugins, managed state, command registration, and where the person's
+//! settings live (tauri-plugin-store's `settings.json` in the app's data directory).
+
+use datagata_ipc::Profile;
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_store::StoreExt;
 
 use crate::{Core, commands};
 
+const SETTINGS: &str = "settings.json";
+const PROFILE_KEY: &str = "profile";
+
+/// The profile an earlier launch saved; `None` on first launch (or if the saved one is
+/// unreadable, which is logged and treated as a first launch rather than a crash).
+fn load_profile<R: Runtime>(app: &AppHandle<R>) -> Option<Profile> {
+    let store = app
+        .store(SETTINGS)
+        .inspect_err(|e| tracing::warn!("settings store unavailable: {e}"))
+        .ok()?;
+    let value = store.get(PROFILE_KEY)?;
+    serde_json::from_value(value)
+        .inspect_err(|e| tracing::warn!("ignoring the saved profile, it does not parse: {e}"))
+        .ok()
+}
+
+/// Saves the profile so the next launch starts with it.
+pub fn save_profile<R: Runtime>(app: &AppHandle<R>, profile: &Profile) -> Result<(), String> {
+    let store = app.store(SETTINGS).map_err(|e| e.to_string())?;
+    store.set(
+        PROFILE_KEY,
+        serde_json::to_value(profile).map_err(|e| e.to_string())?,
+    );
+    store
+        .save()
+        .map_err(|e| format!("saving your profile failed: {e}"))
+}
+
 /// Opens the DataGata window and runs until it closes.
-pub fn run(core: Core) -> tauri::Result<()> {
+pub fn run() -> tauri::Result<()> {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
-        .manage(core)
+        .setup(|app| {
+            let data_dir = app.path().app_data_dir()?;
+            let profile = load_profile(app.handle());
+            let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
+            app.manage(core);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::device_facts,
-            commands::report_webgpu
+            commands::report_webgpu,
+            commands::targeting,
+            commands::set_profile,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .build(tauri::generate_context!("../tauri.conf.json"))?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Deliver pending LaunchDarkly events; the local log already has them.
+                app.state::<Core>().shutdown();
+            }
+        });
+    Ok(())
 }

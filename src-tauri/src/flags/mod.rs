@@ -1,0 +1,266 @@
+//! Feature flags and the AI Config, evaluated by LaunchDarkly's own Rust SDK (`Client`) — never
+//! by hand-written rules.
+//!
+//! Where the flag data comes from ([`FlagSource`]): the file shipped in the app
+//! (`flags/default.json`, LaunchDarkly's own data model), another flag file, or the last data
+//! received from LaunchDarkly. Offline sources are served to the SDK through its
+//! `PersistentDataStore` extension point with the client in daemon mode — the mode LaunchDarkly
+//! documents for reading flags from a store without connecting — rather than through `TestData`,
+//! which the SDK documents as a test utility, and which rewrites each flag's version. The same
+//! [`store::FlagStore`] is what the live streaming source writes into, so offline and live share
+//! one path through the SDK's evaluator.
+
+pub mod events;
+#[cfg(test)]
+mod fake_launchdarkly;
+pub mod live;
+pub mod store;
+
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+
+use datagata_ipc::{FlagEvaluation, FlagSourceInfo, FlagSourceKind, FlagView};
+use launchdarkly_server_sdk::{
+    Client, ConfigBuilder, Context, FlagValue, NullEventProcessorBuilder, PersistentDataStore,
+    PersistentDataStoreBuilder,
+};
+use serde_json::Value;
+
+pub use live::{Endpoints, LiveConfig};
+pub use store::{FlagDataError, FlagStore};
+
+/// The flag data shipped inside the app.
+pub const EMBEDDED_FLAGS: &str = include_str!("../../flags/default.json");
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlagsError {
+    #[error(transparent)]
+    Data(#[from] FlagDataError),
+    #[error("LaunchDarkly's SDK refused its configuration: {0}")]
+    Config(String),
+    #[error("LaunchDarkly's SDK could not be built: {0}")]
+    Client(String),
+}
+
+/// Where flag data comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlagSource {
+    /// `flags/default.json`, compiled into the app.
+    Embedded,
+    /// A flag file in LaunchDarkly's data model (`datagata flags eval --flags FILE`).
+    File(PathBuf),
+}
+
+/// The LaunchDarkly client over one flag source.
+pub struct Flags {
+    client: Client,
+    store: FlagStore,
+    source: FlagSourceInfo,
+}
+
+impl Flags {
+    pub fn open(source: &FlagSource) -> Result<Self, FlagsError> {
+        match source {
+            FlagSource::Embedded => Self::offline(
+                FlagStore::from_json(EMBEDDED_FLAGS)?,
+                FlagSourceInfo {
+                    kind: FlagSourceKind::Embedded,
+                    detail: "flags shipped with the app (flags/default.json)".into(),
+                },
+            ),
+            FlagSource::File(path) => Self::offline(
+                FlagStore::from_file(path)?,
+                FlagSourceInfo {
+                    kind: FlagSourceKind::File,
+                    detail: format!("flag file {}", path.display()),
+                },
+            ),
+        }
+    }
+
+    /// Live from LaunchDarkly when it answers within the configured time; otherwise the last data
+    /// received (saved by an earlier live start), otherwise the embedded file. The source says
+    /// which, and why.
+    pub async fn open_live(config: &LiveConfig) -> Result<Self, FlagsError> {
+        let store = FlagStore::mirrored_to(config.last_known_good.clone());
+        let endpoint = config
+            .endpoints
+            .as_ref()
+            .map(|e| e.streaming.clone())
+            .unwrap_or_else(|| "LaunchDarkly".into());
+        if let Some(client) = live::connect(config, &store).await? {
+            return Ok(Self {
+                client,
+                store,
+                source: FlagSourceInfo {
+                    kind: FlagSourceKind::Live,
+                    detail: format!("streaming from {endpoint}"),
+                },
+            });
+        }
+        let why = format!(
+            "{endpoint} did not answer within {:?}",
+            config.connect_timeout
+        );
+        match FlagStore::from_file(&config.last_known_good) {
+            Ok(saved) => Self::offline(
+                saved,
+                FlagSourceInfo {
+                    kind: FlagSourceKind::LastKnownGood,
+                    detail: format!(
+                        "{why}; using the flags last received, saved in {}",
+                        config.last_known_good.display()
+                    ),
+                },
+            ),
+            Err(e) => {
+                if config.last_known_good.exists() {
+                    tracing::warn!("the last-known-good flags are unusable: {e}");
+                }
+                let mut flags = Self::open(&FlagSource::Embedded)?;
+                flags.source.detail =
+                    format!("{why}; nothing saved yet, so {}", flags.source.detail);
+                Ok(flags)
+            }
+        }
+    }
+
+    /// Sends a custom event through the SDK (to LaunchDarkly when live; nowhere offline), with
+    /// a metric value when given.
+    pub fn track(&self, context: &Context, key: &str, data: &Value, metric: Option<f64>) {
+        match metric {
+            Some(value) => self.client.track_metric(context.clone(), key, value, data),
+            None => {
+                if let Err(e) = self.client.track_data(context.clone(), key, data) {
+                    tracing::warn!("event {key} not sent: {e}");
+                }
+            }
+        }
+    }
+
+    /// Delivers pending events and shuts the client down (blocks until sent).
+    pub fn close(&self) {
+        self.client.close();
+    }
+
+    /// Delivers pending events, waiting at most `timeout`.
+    pub async fn flush(&self, timeout: std::time::Duration) -> bool {
+        self.client.flush_blocking(timeout).await
+    }
+
+    /// A client in daemon mode reading `store`: no connection, no events sent.
+    fn offline(store: FlagStore, source: FlagSourceInfo) -> Result<Self, FlagsError> {
+        let mut data_store = PersistentDataStoreBuilder::new(Arc::new(store.clone()));
+        // The data only changes through the SDK itself, which writes through this cache.
+        data_store.cache_forever();
+        let config = ConfigBuilder::new("datagata-offline")
+            .daemon_mode(true)
+            .data_store(&data_store)
+            .event_processor(&NullEventProcessorBuilder::new())
+            .build()
+            .map_err(|e| FlagsError::Config(e.to_string()))?;
+        let client = Client::build(config).map_err(|e| FlagsError::Client(e.to_string()))?;
+        Ok(Self {
+            client,
+            store,
+            source,
+        })
+    }
+
+    pub fn source(&self) -> &FlagSourceInfo {
+        &self.source
+    }
+
+    pub fn flag_keys(&self) -> Vec<String> {
+        self.store.flag_keys()
+    }
+
+    /// Evaluates one flag with its reason. Never panics: an unknown flag or an unusable context
+    /// gives `null` with the SDK's error reason.
+    pub fn evaluate(&self, context: &Context, key: &str) -> FlagEvaluation {
+        let detail = self
+            .client
+            .variation_detail(context, key, FlagValue::Json(Value::Null));
+        FlagEvaluation {
+            value: detail
+                .value
+                .and_then(|v| v.as_json())
+                .unwrap_or(Value::Null),
+            variation_index: detail.variation_index.map(|i| i as i64),
+            reason: serde_json::to_value(&detail.reason).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Every flag, by key.
+    pub fn evaluate_all(&self, context: &Context) -> BTreeMap<String, FlagEvaluation> {
+        self.flag_keys()
+            .into_iter()
+            .map(|key| {
+                let result = self.evaluate(context, &key);
+                (key, result)
+            })
+            .collect()
+    }
+
+    /// Every flag with its reason in words, for the dashboard.
+    pub fn views(&self, context: &Context) -> Vec<FlagView> {
+        self.evaluate_all(context)
+            .into_iter()
+            .map(|(key, evaluation)| FlagView {
+                explanation: self.explain(&key, &evaluation),
+                key,
+                evaluation,
+            })
+            .collect()
+    }
+
+    /// The evaluation reason in words, naming the matched rule by its description in the data.
+    pub fn explain(&self, key: &str, evaluation: &FlagEvaluation) -> String {
+        let reason = &evaluation.reason;
+        match reason["kind"].as_str().unwrap_or_default() {
+            "OFF" => "the flag is switched off".into(),
+            "TARGET_MATCH" => "individually targeted".into(),
+            "FALLTHROUGH" => "no rule matched, so the default applies".into(),
+            "RULE_MATCH" => {
+                let index = reason["ruleIndex"].as_u64().unwrap_or_default() as usize;
+                let rule = self.raw_flag(key).map(|f| f["rules"][index].clone());
+                let mut text = format!("rule {} matched", index + 1);
+                if let Some(description) = rule.as_ref().and_then(|r| r["description"].as_str()) {
+                    text.push_str(": ");
+                    text.push_str(description);
+                }
+                if rule.is_some_and(|r| r.get("rollout").is_some()) {
+                    text.push_str(" (percentage rollout)");
+                }
+                text
+            }
+            "PREREQUISITE_FAILED" => format!(
+                "prerequisite flag {} is not met",
+                reason["prerequisiteKey"].as_str().unwrap_or("?")
+            ),
+            "ERROR" => match reason["errorKind"].as_str().unwrap_or_default() {
+                "FLAG_NOT_FOUND" => "error: no such flag in the flag data".into(),
+                "CLIENT_NOT_READY" => "error: flag data not loaded yet".into(),
+                "MALFORMED_FLAG" => "error: the flag's data is malformed".into(),
+                "USER_NOT_SPECIFIED" => "error: no usable context".into(),
+                "WRONG_TYPE" => "error: the flag has another type".into(),
+                other => format!("error: {other}"),
+            },
+            other => other.to_string(),
+        }
+    }
+
+    fn raw_flag(&self, key: &str) -> Option<Value> {
+        let item = self.store.flag(key).ok().flatten()?;
+        serde_json::from_str(&item.serialized_item).ok()
+    }
+
+    /// A boolean flag; `false` when it is missing or not a boolean.
+    pub fn bool_flag(&self, context: &Context, key: &str) -> bool {
+        self.client.bool_variation(context, key, false)
+    }
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_live;

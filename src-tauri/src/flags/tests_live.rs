@@ -1,0 +1,183 @@
+//! The live path against a stand-in of LaunchDarkly on 127.0.0.1: flags arrive over the stream,
+//! a pushed change changes the next evaluation, events arrive with email redacted, and without
+//! the service the last data received is used, then the embedded file.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{fake_launchdarkly::FakeLaunchDarkly, *};
+use crate::context::{self, Session};
+use datagata_ipc::{DeviceFacts, DeviceType, Profile, Tier};
+
+/// The shipped data with one visible difference: pivot tables switched off for everyone.
+fn served_data() -> Value {
+    let mut data: Value = serde_json::from_str(EMBEDDED_FLAGS).unwrap();
+    data["flags"]["pivot-table-access"]["on"] = json!(false);
+    data["flags"]["pivot-table-access"]["version"] = json!(2);
+    data
+}
+
+fn premium() -> launchdarkly_server_sdk::Context {
+    let profile = Profile {
+        email: "ana@example.com".into(),
+        tier: Tier::Premium,
+        ..Profile::default()
+    };
+    let device = DeviceFacts {
+        os: "linux".into(),
+        os_version: "test".into(),
+        arch: "x86_64".into(),
+        cpu_brand: "test".into(),
+        cpu_cores: 4,
+        physical_cores: None,
+        memory_bytes: 8 << 30,
+        device_type: DeviceType::Desktop,
+        device_type_reason: "fixture".into(),
+        webgpu: None,
+    };
+    let session = Session {
+        id: "live-session".into(),
+        started_at: chrono::Utc::now(),
+        region: "EU".into(),
+    };
+    context::build(&profile, &device, &session, None).unwrap()
+}
+
+fn config(url: &str, last_known_good: std::path::PathBuf) -> LiveConfig {
+    LiveConfig {
+        sdk_key: "sdk-fake-key".into(),
+        endpoints: Some(Endpoints::relay_proxy(url)),
+        last_known_good,
+        connect_timeout: Duration::from_secs(5),
+    }
+}
+
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_flags_tracks_events_and_keeps_the_last_known_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("flags-last-known-good.json");
+    let ctx = premium();
+
+    {
+        let fake = FakeLaunchDarkly::start(served_data()).await;
+        let flags = Flags::open_live(&config(&fake.url, saved.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            flags.source().kind,
+            FlagSourceKind::Live,
+            "{:?}",
+            flags.source()
+        );
+
+        // The served data, not the embedded file, answers.
+        let e = flags.evaluate(&ctx, "pivot-table-access");
+        assert_eq!(
+            (e.value.clone(), e.reason["kind"].as_str()),
+            (json!(false), Some("OFF"))
+        );
+
+        // A change pushed over the stream changes the next evaluation.
+        let mut flag = served_data()["flags"]["pivot-table-access"].clone();
+        flag["on"] = json!(true);
+        flag["version"] = json!(3);
+        fake.patch_flag(&flag);
+        assert!(
+            eventually(|| flags.evaluate(&ctx, "pivot-table-access").value == json!(true)).await,
+            "the patch never took effect"
+        );
+
+        // Custom events reach the events endpoint with key, metric value and context keys,
+        // and the email attribute redacted wherever a context is sent.
+        let data = json!({"provider": "motherduck-ai", "success": true});
+        flags.track(&ctx, "query-completed", &data, Some(812.5));
+        assert!(flags.flush(Duration::from_secs(5)).await);
+        let custom = fake
+            .wait_for_event(|e| e["kind"] == "custom" && e["key"] == "query-completed")
+            .await
+            .expect("the custom event arrived");
+        assert_eq!(custom["metricValue"], json!(812.5));
+        assert_eq!(custom["data"], data);
+        // This SDK puts the (redacted) context itself in custom events, keys included.
+        assert_eq!(custom["context"]["user"]["key"], "ana@example.com");
+        assert_eq!(custom["context"]["session"]["key"], "live-session");
+        let events = fake.events().await;
+        let with_user: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["context"]["user"].is_object())
+            .collect();
+        assert!(
+            !with_user.is_empty(),
+            "no event carried the full context: {events:?}"
+        );
+        for e in with_user {
+            let user = &e["context"]["user"];
+            assert!(user.get("email").is_none(), "email leaked: {user}");
+            assert_eq!(
+                user["_meta"]["redactedAttributes"],
+                json!(["email"]),
+                "{user}"
+            );
+            assert_eq!(user["tier"], "premium");
+        }
+        // What was received is on disk.
+        let on_disk = FlagStore::from_file(&saved).unwrap();
+        assert!(
+            on_disk
+                .flag_keys()
+                .contains(&"pivot-table-access".to_string())
+        );
+    }
+
+    // The service is gone: the last data received (including the patch) is used, and said so.
+    let gone = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let mut offline = config(&gone, saved.clone());
+    offline.connect_timeout = Duration::from_secs(1);
+    let flags = Flags::open_live(&offline).await.unwrap();
+    assert_eq!(
+        flags.source().kind,
+        FlagSourceKind::LastKnownGood,
+        "{:?}",
+        flags.source()
+    );
+    assert!(
+        flags.source().detail.contains("did not answer"),
+        "{}",
+        flags.source().detail
+    );
+    assert_eq!(
+        flags.evaluate(&ctx, "pivot-table-access").value,
+        json!(true)
+    );
+
+    // Nothing saved either: the embedded file.
+    offline.last_known_good = dir.path().join("none.json");
+    let flags = Flags::open_live(&offline).await.unwrap();
+    assert_eq!(flags.source().kind, FlagSourceKind::Embedded);
+    assert!(
+        flags.source().detail.contains("nothing saved yet"),
+        "{}",
+        flags.source().detail
+    );
+}
+
+#[test]
+fn live_config_from_the_environment_shape() {
+    let relay = Endpoints::relay_proxy("http://relay:8030/");
+    assert_eq!(relay.streaming, "http://relay:8030");
+    assert_eq!(relay.events, "http://relay:8030");
+}
