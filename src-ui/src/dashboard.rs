@@ -1,136 +1,152 @@
-//! The dashboard view: for now the "This machine" panel — the device facts the backend read, and
-//! what this WebView reported about WebGPU.
+//! The dashboard view: the person's profile, each feature with whether it is unlocked and why
+//! (LaunchDarkly's evaluation reason), the flag source in force, all flags for debugging, and
+//! this machine.
 
-use datagata_ipc::{DeviceFacts, WebGpuReport, command};
+use datagata_ipc::{FlagView, Profile, TargetingView, command};
 use serde::Serialize;
 use yew::prelude::*;
 
-use crate::bridge;
+use crate::{bridge, machine::MachinePanel, machine::NoArgs, profile::ProfileEditor};
 
 #[derive(Serialize)]
-struct NoArgs {}
-
-#[derive(Serialize)]
-struct ReportArgs<'a> {
-    report: &'a WebGpuReport,
-}
-
-#[derive(Clone, PartialEq)]
-enum Load {
-    Reading,
-    Ready(Box<DeviceFacts>),
-    Failed(String),
+struct SetProfileArgs<'a> {
+    profile: &'a Profile,
 }
 
 #[function_component(Dashboard)]
 pub fn dashboard() -> Html {
-    let state = use_state(|| Load::Reading);
+    let view = use_state(|| None::<Result<TargetingView, String>>);
+    let save_error = use_state(|| None::<String>);
     {
-        let state = state.clone();
+        let view = view.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                match bridge::invoke::<_, DeviceFacts>(command::DEVICE_FACTS, &NoArgs {}).await {
-                    Ok(facts) => state.set(Load::Ready(Box::new(facts))),
-                    Err(e) => {
-                        state.set(Load::Failed(e));
-                        return;
-                    }
-                }
-                let report = bridge::probe_webgpu().await;
-                match bridge::invoke::<_, DeviceFacts>(
-                    command::REPORT_WEBGPU,
-                    &ReportArgs { report: &report },
-                )
-                .await
-                {
-                    Ok(facts) => state.set(Load::Ready(Box::new(facts))),
-                    Err(e) => state.set(Load::Failed(e)),
-                }
+                view.set(Some(bridge::invoke(command::TARGETING, &NoArgs {}).await));
             });
         });
     }
-    html! {
-        <section class="panel" id="machine-panel">
-            <h2>{ "This machine" }</h2>
-            { match &*state {
-                Load::Reading => html! { <p class="muted" id="machine-status">{ "Reading this machine…" }</p> },
-                Load::Failed(e) => html! { <p class="error" id="machine-status">{ format!("Could not read this machine: {e}") }</p> },
-                Load::Ready(facts) => machine_facts(facts),
-            } }
-        </section>
-    }
-}
-
-fn cores(facts: &DeviceFacts) -> String {
-    match facts.physical_cores {
-        Some(p) => format!("{} logical, {p} physical", facts.cpu_cores),
-        None => format!("{} logical", facts.cpu_cores),
-    }
-}
-
-fn machine_facts(facts: &DeviceFacts) -> Html {
-    let row = |id: &str, label: &str, value: String| {
-        html! {
-            <div class="fact">
-                <dt>{ label.to_string() }</dt>
-                <dd id={ id.to_string() }>{ value }</dd>
-            </div>
-        }
-    };
-    html! {
-        <>
-            <dl class="facts" id="machine-facts" data-cpu-cores={ facts.cpu_cores.to_string() }
-                data-memory-bytes={ facts.memory_bytes.to_string() }>
-                { row("machine-os", "Operating system", facts.os_version.clone()) }
-                { row("machine-arch", "Architecture", facts.arch.clone()) }
-                { row("machine-cpu", "CPU", facts.cpu_brand.clone()) }
-                { row("machine-cores", "Cores", cores(facts)) }
-                { row("machine-memory", "Memory", format!("{:.1} GiB", facts.memory_gib())) }
-                { row("machine-device-type", "Device type", facts.device_type.to_string()) }
-                { row("machine-device-reason", "Because", facts.device_type_reason.clone()) }
-            </dl>
-            { webgpu(facts.webgpu.as_ref()) }
-        </>
-    }
-}
-
-fn webgpu(report: Option<&WebGpuReport>) -> Html {
-    let (class, text, detail) = match report {
-        None => ("muted", "Checking WebGPU…".to_string(), None),
-        Some(r) => match &r.adapter {
-            Some(a) => {
-                let shader_f16 = a.features.iter().any(|f| f == "shader-f16");
-                (
-                    "ok",
-                    format!("WebGPU available: {} {}", a.vendor, a.architecture)
-                        .trim()
-                        .to_string(),
-                    Some(format!(
-                        "shader-f16 {}; max storage buffer {}",
-                        if shader_f16 { "yes" } else { "no" },
-                        a.max_storage_buffer_binding_size
-                            .map(|b| format!("{} MiB", b / (1024 * 1024)))
-                            .unwrap_or_else(|| "unknown".into())
-                    )),
+    let on_save = {
+        let view = view.clone();
+        let save_error = save_error.clone();
+        Callback::from(move |profile: Profile| {
+            let view = view.clone();
+            let save_error = save_error.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match bridge::invoke::<_, TargetingView>(
+                    command::SET_PROFILE,
+                    &SetProfileArgs { profile: &profile },
                 )
-            }
-            None => (
-                "warn",
-                "WebGPU not available".to_string(),
-                Some(r.problem.clone().unwrap_or_else(|| "no adapter".into())),
-            ),
-        },
+                .await
+                {
+                    Ok(v) => {
+                        save_error.set(None);
+                        view.set(Some(Ok(v)));
+                    }
+                    Err(e) => save_error.set(Some(e)),
+                }
+            });
+        })
     };
     html! {
-        <div class={ classes!("webgpu", class) } id="webgpu">
-            <strong id="webgpu-status">{ text }</strong>
-            if let Some(detail) = detail { <span class="detail" id="webgpu-detail">{ detail }</span> }
-            if class == "warn" {
-                <span class="detail">
-                    { "Local AI (WebLLM) needs a WebView with WebGPU: Windows (WebView2) or macOS 26+ \
-                       (WKWebView). Linux's WebKitGTK builds usually have none; cloud AI still works." }
-                </span>
-            }
+        <div class="dashboard">
+            { match &*view {
+                None => html! { <section class="panel"><p class="muted">{ "Evaluating your flags…" }</p></section> },
+                Some(Err(e)) => html! {
+                    <section class="panel"><p class="error" id="targeting-error">{ format!("Could not evaluate flags: {e}") }</p></section>
+                },
+                Some(Ok(v)) => html! {
+                    <>
+                        <section class="panel" id="profile-panel">
+                            <h2>{ "Your profile" }</h2>
+                            if v.first_launch {
+                                <p class="notice" id="first-launch">
+                                    { "Welcome! Tell DataGata who you are: your plan and role decide which features and which AI you get." }
+                                </p>
+                            }
+                            <ProfileEditor profile={ v.profile.clone() } on_save={ on_save.clone() } />
+                            if let Some(e) = &*save_error { <p class="error" id="profile-error">{ e.clone() }</p> }
+                        </section>
+                        { features(v) }
+                    </>
+                },
+            } }
+            <MachinePanel />
         </div>
+    }
+}
+
+/// How a feature is named and whether its value means "unlocked".
+fn feature_rows(v: &TargetingView) -> Vec<(&'static str, &'static str, Option<&FlagView>)> {
+    vec![
+        (
+            "pivot-table-access",
+            "Pivot tables",
+            v.flag("pivot-table-access"),
+        ),
+        (
+            "data-materialization",
+            "Save results as tables (my_db)",
+            v.flag("data-materialization"),
+        ),
+        (
+            "webllm-access",
+            "Local AI (WebLLM on your GPU)",
+            v.flag("webllm-access"),
+        ),
+    ]
+}
+
+fn features(v: &TargetingView) -> Html {
+    let ai = v.flag("ai-config");
+    let ai_text = ai
+        .map(|f| {
+            let value = &f.evaluation.value;
+            format!(
+                "{} — {}",
+                value["_ldMeta"]["variationKey"]
+                    .as_str()
+                    .unwrap_or("unknown"),
+                value["model"]["name"].as_str().unwrap_or("no model")
+            )
+        })
+        .unwrap_or_else(|| "not in the flag data".into());
+    let all_flags = serde_json::to_string_pretty(
+        &v.flags
+            .iter()
+            .map(|f| (&f.key, &f.evaluation))
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    )
+    .unwrap_or_default();
+    html! {
+        <section class="panel" id="features-panel">
+            <h2>{ "Your features" }</h2>
+            <p class="muted">
+                { "Plan: " }<strong id="tier">{ v.profile.tier.as_str() }</strong>
+                { " · Flags from: " }<span id="flag-source" data-kind={ format!("{:?}", v.source.kind) }>{ v.source.detail.clone() }</span>
+            </p>
+            <ul class="features">
+                { for feature_rows(v).into_iter().map(|(key, label, flag)| {
+                    let on = flag.is_some_and(|f| f.evaluation.value == serde_json::Value::Bool(true));
+                    let why = flag.map(|f| f.explanation.clone()).unwrap_or_else(|| "not in the flag data".into());
+                    html! {
+                        <li class={ classes!("feature", if on { "on" } else { "off" }) } id={ format!("feature-{key}") }>
+                            <span class="badge" id={ format!("feature-{key}-state") }>{ if on { "Unlocked" } else { "Locked" } }</span>
+                            <span class="label">{ label }</span>
+                            <span class="why" id={ format!("feature-{key}-why") }>{ why }</span>
+                        </li>
+                    }
+                }) }
+                <li class="feature on" id="feature-ai-config">
+                    <span class="badge">{ "AI" }</span>
+                    <span class="label">{ "AI for your questions: " }<strong id="feature-ai-config-value">{ ai_text }</strong></span>
+                    <span class="why" id="feature-ai-config-why">{ ai.map(|f| f.explanation.clone()).unwrap_or_default() }</span>
+                </li>
+            </ul>
+            <details id="all-flags">
+                <summary>{ "All flags and the context they were evaluated for" }</summary>
+                <pre id="all-flags-json">{ all_flags }</pre>
+                <pre id="context-json">{ serde_json::to_string_pretty(&v.context).unwrap_or_default() }</pre>
+            </details>
+        </section>
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod bridge;
 pub mod dashboard;
+pub mod machine;
+pub mod profile;
 
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;

@@ -81,3 +81,100 @@ async fn device_panel_shows_what_the_cli_reports() {
 
     app.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn switching_the_profile_unlocks_features_with_their_reasons() {
+    let app = App::start()
+        .await
+        .expect("the app starts under tauri-driver");
+    let long = Duration::from_secs(60);
+    let short = Duration::from_secs(10);
+
+    // A first launch: the default trial profile, its locked features, and why.
+    app.text("#first-launch", long)
+        .await
+        .expect("a first launch asks for a profile");
+    assert_eq!(app.text("#tier", short).await.unwrap(), "trial");
+    for key in [
+        "pivot-table-access",
+        "data-materialization",
+        "webllm-access",
+    ] {
+        assert_eq!(
+            app.text(&format!("#feature-{key}-state"), short)
+                .await
+                .unwrap(),
+            "Locked",
+            "{key}"
+        );
+        let why = app
+            .text(&format!("#feature-{key}-why"), short)
+            .await
+            .unwrap();
+        assert_eq!(why, "no rule matched, so the default applies", "{key}");
+    }
+    let ai = app.text("#feature-ai-config-value", short).await.unwrap();
+    assert!(ai.starts_with("motherduck-ai"), "{ai}");
+    let source = app.text("#flag-source", short).await.unwrap();
+    assert!(source.contains("shipped with the app"), "{source}");
+
+    // Premium on a desktop: everything unlocks, each with the rule that did it.
+    app.select("#profile-tier", "premium").await.unwrap();
+    app.select("#profile-role", "admin").await.unwrap();
+    app.select("#profile-device", "desktop").await.unwrap();
+    app.click("#profile-save").await.unwrap();
+    app.text_when("#tier", short, |t| t == "premium")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.text("#feature-pivot-table-access-state", short)
+            .await
+            .unwrap(),
+        "Unlocked"
+    );
+    assert_eq!(
+        app.text("#feature-pivot-table-access-why", short)
+            .await
+            .unwrap(),
+        "rule 1 matched: Paid tiers (starter, premium)"
+    );
+    assert_eq!(
+        app.text("#feature-data-materialization-state", short)
+            .await
+            .unwrap(),
+        "Unlocked"
+    );
+    assert_eq!(
+        app.text("#feature-webllm-access-state", short)
+            .await
+            .unwrap(),
+        "Unlocked"
+    );
+    assert_eq!(
+        app.text("#feature-webllm-access-why", short).await.unwrap(),
+        "rule 2 matched: Premium tier on a desktop or laptop"
+    );
+    let ai = app.text("#feature-ai-config-value", short).await.unwrap();
+    assert!(ai.starts_with("webllm"), "{ai}");
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Css("#first-launch"))
+            .await
+            .is_err()
+    );
+
+    // A bad email is refused with the reason, and nothing changes.
+    let email = app
+        .client
+        .find(fantoccini::Locator::Css("#profile-email"))
+        .await
+        .unwrap();
+    email.clear().await.unwrap();
+    email.send_keys("not-an-email").await.unwrap();
+    app.click("#profile-save").await.unwrap();
+    let error = app.text("#profile-error", short).await.unwrap();
+    assert!(error.contains("not an email address"), "{error}");
+    assert_eq!(app.text("#tier", short).await.unwrap(), "premium");
+
+    app.close().await.unwrap();
+}

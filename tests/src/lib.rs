@@ -48,12 +48,17 @@ fn free_port() -> anyhow::Result<u16> {
 pub struct App {
     pub client: Client,
     driver: Child,
+    /// The app's data and config directories: a fresh profile per test.
+    _home: tempfile::TempDir,
 }
 
 impl App {
-    /// Starts the real app through tauri-driver and waits for a WebDriver session.
+    /// Starts the real app through tauri-driver and waits for a WebDriver session. The app gets
+    /// empty data and config directories (XDG), so it starts as on a first launch and never
+    /// touches the tester's own settings.
     pub async fn start() -> anyhow::Result<Self> {
         let app = app_binary()?;
+        let home = tempfile::tempdir()?;
         let port = free_port()?;
         let native_port = free_port()?;
         // Its own process group, so stopping it also stops the WebKitWebDriver it starts (which
@@ -65,6 +70,9 @@ impl App {
                 "--native-port",
                 &native_port.to_string(),
             ])
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -100,7 +108,11 @@ impl App {
                 }
             }
         };
-        Ok(Self { client, driver })
+        Ok(Self {
+            client,
+            driver,
+            _home: home,
+        })
     }
 
     /// Stops tauri-driver and everything in its process group: SIGTERM first (tauri-driver then
@@ -149,6 +161,18 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Chooses an option of a `<select>` by its value (which fires its change event).
+    pub async fn select(&self, css: &str, value: &str) -> anyhow::Result<()> {
+        let element = self.client.find(Locator::Css(css)).await?;
+        element.select_by_value(value).await?;
+        Ok(())
+    }
+
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.client.find(Locator::Css(css)).await?.click().await?;
+        Ok(())
     }
 
     /// Ends the session (closing the app) and stops tauri-driver.
