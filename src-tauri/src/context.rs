@@ -50,47 +50,48 @@ impl Session {
     }
 }
 
+/// US regions by the city part of an IANA time-zone name (`America/New_York` → `New_York`).
+const US_REGIONS: [(&str, &[&str]); 4] = [
+    (
+        "US-WEST",
+        &[
+            "Los_Angeles",
+            "Vancouver",
+            "Anchorage",
+            "Pacific",
+            "Tijuana",
+        ],
+    ),
+    (
+        "US-MOUNTAIN",
+        &["Denver", "Phoenix", "Boise", "Edmonton", "Mountain"],
+    ),
+    (
+        "US-CENTRAL",
+        &[
+            "Chicago",
+            "Winnipeg",
+            "Mexico_City",
+            "Central",
+            "Indiana/Knox",
+        ],
+    ),
+    (
+        "US-EAST",
+        &[
+            "New_York", "Toronto", "Detroit", "Montreal", "Indiana", "Kentucky", "Eastern",
+        ],
+    ),
+];
+
 /// Maps an IANA time zone to the seed's coarse regions (`US-EAST`, `US-WEST`, `EU`, …).
 pub fn region_for_time_zone(zone: &str) -> &'static str {
     let (area, city) = zone.split_once('/').unwrap_or((zone, ""));
     match area {
-        "America" | "US" | "Canada" => match city {
-            c if c.starts_with("Los_Angeles")
-                || c.starts_with("Vancouver")
-                || c.starts_with("Anchorage")
-                || c.starts_with("Pacific")
-                || c.starts_with("Tijuana") =>
-            {
-                "US-WEST"
-            }
-            c if c.starts_with("Denver")
-                || c.starts_with("Phoenix")
-                || c.starts_with("Boise")
-                || c.starts_with("Edmonton")
-                || c.starts_with("Mountain") =>
-            {
-                "US-MOUNTAIN"
-            }
-            c if c.starts_with("Chicago")
-                || c.starts_with("Winnipeg")
-                || c.starts_with("Mexico_City")
-                || c.starts_with("Central")
-                || c.starts_with("Indiana/Knox") =>
-            {
-                "US-CENTRAL"
-            }
-            c if c.starts_with("New_York")
-                || c.starts_with("Toronto")
-                || c.starts_with("Detroit")
-                || c.starts_with("Montreal")
-                || c.starts_with("Indiana")
-                || c.starts_with("Kentucky")
-                || c.starts_with("Eastern") =>
-            {
-                "US-EAST"
-            }
-            _ => "AMERICAS",
-        },
+        "America" | "US" | "Canada" => US_REGIONS
+            .iter()
+            .find(|(_, cities)| cities.iter().any(|c| city.starts_with(c)))
+            .map_or("AMERICAS", |(region, _)| region),
         "Europe" => "EU",
         "Africa" => "AFRICA",
         "Asia" | "Australia" | "Pacific" | "Indian" => "APAC",
@@ -273,26 +274,30 @@ pub fn build(
     multi.build().map_err(invalid("multi"))
 }
 
+/// A machine for tests: 8 cores, 16 GiB, Linux, no WebGPU report.
+#[cfg(test)]
+pub(crate) fn test_device(device_type: datagata_ipc::DeviceType) -> DeviceFacts {
+    DeviceFacts {
+        os: "linux".into(),
+        os_version: "Debian 12".into(),
+        arch: "x86_64".into(),
+        cpu_brand: "Test".into(),
+        cpu_cores: 8,
+        physical_cores: Some(4),
+        memory_bytes: 16 << 30,
+        device_type,
+        device_type_reason: "fixture".into(),
+        webgpu: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use datagata_ipc::{DeviceType, GpuAdapter, Organization, Tier, WebGpuReport};
     use launchdarkly_server_sdk::{AttributeValue, Kind};
 
-    pub(crate) fn device(device_type: DeviceType) -> DeviceFacts {
-        DeviceFacts {
-            os: "linux".into(),
-            os_version: "Debian 12".into(),
-            arch: "x86_64".into(),
-            cpu_brand: "Test".into(),
-            cpu_cores: 8,
-            physical_cores: Some(4),
-            memory_bytes: 16 << 30,
-            device_type,
-            device_type_reason: "fixture".into(),
-            webgpu: None,
-        }
-    }
+    use super::test_device as device;
 
     fn session() -> Session {
         Session {

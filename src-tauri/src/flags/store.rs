@@ -63,34 +63,40 @@ fn item(value: &Value, version: u64) -> SerializedItem {
     }
 }
 
+/// Checks each item with the SDK's type `T` and keeps it serialized, with its version.
+fn parse_items<T: serde::de::DeserializeOwned>(
+    raw: &HashMap<String, Value>,
+    version: impl Fn(T) -> u64,
+    error: impl Fn(String, serde_json::Error) -> FlagDataError,
+) -> Result<HashMap<String, SerializedItem>, FlagDataError> {
+    raw.iter()
+        .map(|(key, value)| {
+            let parsed: T =
+                serde_json::from_value(value.clone()).map_err(|e| error(key.clone(), e))?;
+            Ok((key.clone(), item(value, version(parsed))))
+        })
+        .collect()
+}
+
 impl FlagStore {
     /// Parses flag data, checking every flag and segment with the SDK's own types so a bad file
     /// fails here, with the item's key, rather than as "flag not found" at evaluation time.
     pub fn from_json(json: &str) -> Result<Self, FlagDataError> {
         let raw: AllData<Value, Value> =
             serde_json::from_str(json).map_err(FlagDataError::Shape)?;
-        let mut items = Items {
+        let items = Items {
+            flags: parse_items(
+                &raw.flags,
+                |f: Flag| f.version,
+                |key, source| FlagDataError::Flag { key, source },
+            )?,
+            segments: parse_items(
+                &raw.segments,
+                |s: Segment| s.version,
+                |key, source| FlagDataError::Segment { key, source },
+            )?,
             initialized: true,
-            ..Items::default()
         };
-        for (key, value) in &raw.flags {
-            let flag: Flag =
-                serde_json::from_value(value.clone()).map_err(|source| FlagDataError::Flag {
-                    key: key.clone(),
-                    source,
-                })?;
-            items.flags.insert(key.clone(), item(value, flag.version));
-        }
-        for (key, value) in &raw.segments {
-            let segment: Segment =
-                serde_json::from_value(value.clone()).map_err(|source| FlagDataError::Segment {
-                    key: key.clone(),
-                    source,
-                })?;
-            items
-                .segments
-                .insert(key.clone(), item(value, segment.version));
-        }
         Ok(Self {
             items: Arc::new(RwLock::new(items)),
             mirror: None,

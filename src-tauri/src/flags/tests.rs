@@ -2,24 +2,9 @@
 //! the SDK's `Client` over the embedded source.
 
 use super::*;
-use crate::context::{self, Session};
-use datagata_ipc::{DeviceFacts, DeviceType, Organization, Profile, Role, Tier};
+use crate::context::{self, Session, test_device as device};
+use datagata_ipc::{DeviceType, Organization, Profile, Role, Tier};
 use serde_json::json;
-
-fn device(device_type: DeviceType) -> DeviceFacts {
-    DeviceFacts {
-        os: "linux".into(),
-        os_version: "test".into(),
-        arch: "x86_64".into(),
-        cpu_brand: "test".into(),
-        cpu_cores: 8,
-        physical_cores: None,
-        memory_bytes: 16 << 30,
-        device_type,
-        device_type_reason: "fixture".into(),
-        webgpu: None,
-    }
-}
 
 fn session(id: &str) -> Session {
     Session {

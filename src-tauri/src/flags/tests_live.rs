@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{fake_launchdarkly::FakeLaunchDarkly, *};
 use crate::context::{self, Session};
-use datagata_ipc::{DeviceFacts, DeviceType, Profile, Tier};
+use datagata_ipc::{DeviceType, Profile, Tier};
 
 /// The shipped data with one visible difference: pivot tables switched off for everyone.
 fn served_data() -> Value {
@@ -24,18 +24,7 @@ fn premium() -> launchdarkly_server_sdk::Context {
         tier: Tier::Premium,
         ..Profile::default()
     };
-    let device = DeviceFacts {
-        os: "linux".into(),
-        os_version: "test".into(),
-        arch: "x86_64".into(),
-        cpu_brand: "test".into(),
-        cpu_cores: 4,
-        physical_cores: None,
-        memory_bytes: 8 << 30,
-        device_type: DeviceType::Desktop,
-        device_type_reason: "fixture".into(),
-        webgpu: None,
-    };
+    let device = context::test_device(DeviceType::Desktop);
     let session = Session {
         id: "live-session".into(),
         started_at: chrono::Utc::now(),
