@@ -264,6 +264,8 @@ pub struct TargetingView {
     /// The LaunchDarkly multi-context the flags were evaluated for, in the SDKs' JSON form.
     pub context: serde_json::Value,
     pub flags: Vec<FlagView>,
+    /// The SDK's all-flags state for the context (`all_flags_detail`, with reasons).
+    pub all_flags: serde_json::Value,
 }
 
 impl TargetingView {

@@ -155,6 +155,7 @@ impl Core {
         let ctx = context::build(&profile, &self.device_facts(), &self.session, None)?;
         Ok(TargetingView {
             flags: self.flags.views(&ctx),
+            all_flags: self.flags.all_flags_state(&ctx),
             context: serde_json::to_value(&ctx).unwrap_or_default(),
             source: self.flags.source().clone(),
             profile,

@@ -110,13 +110,7 @@ fn features(v: &TargetingView) -> Html {
             )
         })
         .unwrap_or_else(|| "not in the flag data".into());
-    let all_flags = serde_json::to_string_pretty(
-        &v.flags
-            .iter()
-            .map(|f| (&f.key, &f.evaluation))
-            .collect::<std::collections::BTreeMap<_, _>>(),
-    )
-    .unwrap_or_default();
+    let all_flags = serde_json::to_string_pretty(&v.all_flags).unwrap_or_default();
     html! {
         <section class="panel" id="features-panel">
             <h2>{ "Your features" }</h2>
@@ -143,7 +137,7 @@ fn features(v: &TargetingView) -> Html {
                 </li>
             </ul>
             <details id="all-flags">
-                <summary>{ "All flags and the context they were evaluated for" }</summary>
+                <summary>{ "All flags (the SDK's all_flags_detail) and the context they were evaluated for" }</summary>
                 <pre id="all-flags-json">{ all_flags }</pre>
                 <pre id="context-json">{ serde_json::to_string_pretty(&v.context).unwrap_or_default() }</pre>
             </details>

@@ -20,8 +20,8 @@ use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 
 use datagata_ipc::{FlagEvaluation, FlagSourceInfo, FlagSourceKind, FlagView};
 use launchdarkly_server_sdk::{
-    Client, ConfigBuilder, Context, FlagValue, NullEventProcessorBuilder, PersistentDataStore,
-    PersistentDataStoreBuilder,
+    Client, ConfigBuilder, Context, FlagDetailConfig, FlagValue, NullEventProcessorBuilder,
+    PersistentDataStore, PersistentDataStoreBuilder,
 };
 use serde_json::Value;
 
@@ -199,6 +199,15 @@ impl Flags {
                 (key, result)
             })
             .collect()
+    }
+
+    /// The SDK's own all-flags state for a context (`all_flags_detail`, with reasons), as the
+    /// JSON LaunchDarkly's client-side bootstrap uses: `{key: value, …, "$flagsState": {…},
+    /// "$valid": bool}`.
+    pub fn all_flags_state(&self, context: &Context) -> Value {
+        let mut config = FlagDetailConfig::new();
+        config.with_reasons();
+        serde_json::to_value(self.client.all_flags_detail(context, config)).unwrap_or_default()
     }
 
     /// Every flag with its reason in words, for the dashboard.

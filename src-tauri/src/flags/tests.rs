@@ -475,3 +475,16 @@ fn reasons_in_words() {
         "error: no such flag in the flag data"
     );
 }
+
+#[test]
+fn all_flags_state_is_the_sdks() {
+    let f = flags();
+    let state = f.all_flags_state(&ctx("p@x.com", Premium, None, Desktop));
+    assert_eq!(state["$valid"], true);
+    assert_eq!(state["pivot-table-access"], true);
+    assert_eq!(
+        state["$flagsState"]["webllm-access"]["reason"]["kind"],
+        "RULE_MATCH"
+    );
+    assert_eq!(state["$flagsState"]["ai-config"]["variation"], 1);
+}
