@@ -81,10 +81,13 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
-/// Connects and waits for the first flag data. `Ok(Some(client))` when it arrived in time;
-/// `Ok(None)` when it did not (the client is closed again, and the last-known-good file is
+/// Connects and waits for the first flag data. `Ok(Ok(client))` when it arrived in time;
+/// `Ok(Err(why))` when it did not (the client is closed again, and the last-known-good file is
 /// untouched, since nothing was received).
-pub async fn connect(config: &LiveConfig, store: &FlagStore) -> Result<Option<Client>, FlagsError> {
+pub async fn connect(
+    config: &LiveConfig,
+    store: &FlagStore,
+) -> Result<Result<Client, String>, FlagsError> {
     install_crypto_provider();
     let mut data_store = PersistentDataStoreBuilder::new(Arc::new(store.clone()));
     data_store.cache_forever();
@@ -111,16 +114,20 @@ pub async fn connect(config: &LiveConfig, store: &FlagStore) -> Result<Option<Cl
         .map_err(|e| FlagsError::Config(e.to_string()))?;
     let client = Client::build(sdk_config).map_err(|e| FlagsError::Client(e.to_string()))?;
     client.start_with_default_executor();
-    match client.wait_for_initialization(config.connect_timeout).await {
-        Some(true) => Ok(Some(client)),
-        outcome => {
-            tracing::warn!(
-                ?outcome,
-                "no flag data from LaunchDarkly within {:?}",
-                config.connect_timeout
-            );
-            client.close();
-            Ok(None)
-        }
-    }
+    let endpoint = config
+        .endpoints
+        .as_ref()
+        .map_or("LaunchDarkly", |e| e.streaming.as_str());
+    let why = match client.wait_for_initialization(config.connect_timeout).await {
+        Some(true) => return Ok(Ok(client)),
+        // An unrecoverable answer: 401/403 for a wrong or revoked SDK key, 404 …
+        Some(false) => format!("{endpoint} refused the connection (is the SDK key right?)"),
+        None => format!(
+            "{endpoint} did not answer within {:?}",
+            config.connect_timeout
+        ),
+    };
+    tracing::warn!("no live flags: {why}");
+    client.close();
+    Ok(Err(why))
 }

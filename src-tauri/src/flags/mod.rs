@@ -82,25 +82,23 @@ impl Flags {
     /// which, and why.
     pub async fn open_live(config: &LiveConfig) -> Result<Self, FlagsError> {
         let store = FlagStore::mirrored_to(config.last_known_good.clone());
-        let endpoint = config
-            .endpoints
-            .as_ref()
-            .map(|e| e.streaming.clone())
-            .unwrap_or_else(|| "LaunchDarkly".into());
-        if let Some(client) = live::connect(config, &store).await? {
-            return Ok(Self {
-                client,
-                store,
-                source: FlagSourceInfo {
-                    kind: FlagSourceKind::Live,
-                    detail: format!("streaming from {endpoint}"),
-                },
-            });
-        }
-        let why = format!(
-            "{endpoint} did not answer within {:?}",
-            config.connect_timeout
-        );
+        let why = match live::connect(config, &store).await? {
+            Ok(client) => {
+                let endpoint = config
+                    .endpoints
+                    .as_ref()
+                    .map_or("LaunchDarkly", |e| e.streaming.as_str());
+                return Ok(Self {
+                    client,
+                    store,
+                    source: FlagSourceInfo {
+                        kind: FlagSourceKind::Live,
+                        detail: format!("streaming from {endpoint}"),
+                    },
+                });
+            }
+            Err(why) => why,
+        };
         match FlagStore::from_file(&config.last_known_good) {
             Ok(saved) => Self::offline(
                 saved,

@@ -164,6 +164,36 @@ async fn streams_flags_tracks_events_and_keeps_the_last_known_good() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_key_is_said_as_such() {
+    // A service that answers every request with 401, as LaunchDarkly does for a wrong key.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(
+                    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await;
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let flags = Flags::open_live(&config(&url, dir.path().join("lkg.json")))
+        .await
+        .unwrap();
+    server.abort();
+    assert_eq!(flags.source().kind, FlagSourceKind::Embedded);
+    assert!(
+        flags.source().detail.contains("refused"),
+        "{}",
+        flags.source().detail
+    );
+}
+
 #[test]
 fn live_config_from_the_environment_shape() {
     let relay = Endpoints::relay_proxy("http://relay:8030/");
