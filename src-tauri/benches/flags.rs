@@ -42,9 +42,22 @@ fn evaluate_all(c: &mut Criterion) {
         Some("average fare by borough"),
     )
     .expect("context builds");
-    let keys = flags.flag_keys().len();
-    c.bench_function(&format!("evaluate all {keys} flags, 3-kind context"), |b| {
+    let keys = flags.flag_keys();
+    let n = keys.len();
+    c.bench_function(&format!("evaluate all {n} flags, 3-kind context"), |b| {
         b.iter(|| std::hint::black_box(flags.evaluate_all(std::hint::black_box(&ctx))))
+    });
+    // The SDK's share: the same evaluations without the app's conversion of values and reasons.
+    c.bench_function(&format!("SDK variation_detail x{n}, 3-kind context"), |b| {
+        b.iter(|| {
+            for key in &keys {
+                std::hint::black_box(flags.sdk().variation_detail(
+                    std::hint::black_box(&ctx),
+                    key,
+                    launchdarkly_server_sdk::FlagValue::Json(serde_json::Value::Null),
+                ));
+            }
+        })
     });
 }
 

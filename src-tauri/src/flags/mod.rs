@@ -164,6 +164,11 @@ impl Flags {
         })
     }
 
+    /// The SDK client itself (the benchmark compares its raw evaluation with [`Flags::evaluate_all`]).
+    pub fn sdk(&self) -> &Client {
+        &self.client
+    }
+
     pub fn source(&self) -> &FlagSourceInfo {
         &self.source
     }
@@ -179,10 +184,12 @@ impl Flags {
             .client
             .variation_detail(context, key, FlagValue::Json(Value::Null));
         FlagEvaluation {
-            value: detail
-                .value
-                .and_then(|v| v.as_json())
-                .unwrap_or(Value::Null),
+            value: match detail.value {
+                // Moved, not cloned: the AI Config's value is a sizeable object.
+                Some(FlagValue::Json(value)) => value,
+                Some(other) => other.as_json().unwrap_or(Value::Null),
+                None => Value::Null,
+            },
             variation_index: detail.variation_index.map(|i| i as i64),
             reason: serde_json::to_value(&detail.reason).unwrap_or(Value::Null),
         }
@@ -190,7 +197,8 @@ impl Flags {
 
     /// Every flag, by key.
     pub fn evaluate_all(&self, context: &Context) -> BTreeMap<String, FlagEvaluation> {
-        self.flag_keys()
+        self.store
+            .present_flag_keys()
             .into_iter()
             .map(|key| {
                 let result = self.evaluate(context, &key);

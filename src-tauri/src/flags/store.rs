@@ -119,15 +119,20 @@ impl FlagStore {
         }
     }
 
-    /// The keys of the flags present (not deleted), sorted.
-    pub fn flag_keys(&self) -> Vec<String> {
+    /// The keys of the flags present (not deleted), in no particular order.
+    pub fn present_flag_keys(&self) -> Vec<String> {
         let items = self.items.read().unwrap_or_else(|e| e.into_inner());
-        let mut keys: Vec<String> = items
+        items
             .flags
             .iter()
             .filter(|(_, item)| !item.deleted)
             .map(|(key, _)| key.clone())
-            .collect();
+            .collect()
+    }
+
+    /// The keys of the flags present (not deleted), sorted.
+    pub fn flag_keys(&self) -> Vec<String> {
+        let mut keys = self.present_flag_keys();
         keys.sort();
         keys
     }
