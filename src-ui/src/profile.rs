@@ -109,11 +109,25 @@ pub fn profile_editor(props: &ProfileEditorProps) -> Html {
         let set = org_edit(|o, v| o.contract_value = v.trim().parse().unwrap_or(f64::NAN));
         Callback::from(move |e: InputEvent| set(input_value(&e)))
     };
+    let input_error = use_state(|| None::<String>);
     let on_submit = {
         let draft = draft.clone();
+        let input_error = input_error.clone();
         let on_save = props.on_save.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
+            // A number field that does not hold a number cannot even cross IPC (JSON has no NaN).
+            if draft
+                .organization
+                .as_ref()
+                .is_some_and(|o| !o.contract_value.is_finite())
+            {
+                input_error.set(Some(
+                    "The contract value must be a number, e.g. 50000.".into(),
+                ));
+                return;
+            }
+            input_error.set(None);
             on_save.emit((*draft).clone());
         })
     };
@@ -169,6 +183,7 @@ pub fn profile_editor(props: &ProfileEditorProps) -> Html {
                 </label>
             }
             <button id="profile-save" type="submit">{ "Save profile" }</button>
+            if let Some(e) = &*input_error { <p class="error" id="profile-input-error">{ e.clone() }</p> }
         </form>
     }
 }

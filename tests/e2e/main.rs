@@ -176,5 +176,56 @@ async fn switching_the_profile_unlocks_features_with_their_reasons() {
     assert!(error.contains("not an email address"), "{error}");
     assert_eq!(app.text("#tier", short).await.unwrap(), "premium");
 
+    // An organization whose contract value is not a number is stopped before it is sent; with a
+    // number it saves.
+    email.clear().await.unwrap();
+    email.send_keys("ana@example.com").await.unwrap();
+    app.click("#profile-has-org").await.unwrap();
+    let find = |css: &'static str| {
+        app.client
+            .wait()
+            .at_most(short)
+            .for_element(fantoccini::Locator::Css(css))
+    };
+    find("#profile-org-name")
+        .await
+        .unwrap()
+        .send_keys("Yellow Cab Co")
+        .await
+        .unwrap();
+    let value = find("#profile-org-value").await.unwrap();
+    // The field starts at 0: erase it, as a person would.
+    value
+        .send_keys(&String::from(char::from(fantoccini::key::Key::Backspace)))
+        .await
+        .unwrap();
+    app.click("#profile-save").await.unwrap();
+    let error = app.text("#profile-input-error", short).await.unwrap();
+    assert!(error.contains("must be a number"), "{error}");
+    value.send_keys("60000").await.unwrap();
+    app.click("#profile-save").await.unwrap();
+    // Saved: the organization is now in the context the flags were evaluated for.
+    let mut context = String::new();
+    for _ in 0..50 {
+        context = find("#context-json")
+            .await
+            .unwrap()
+            .html(true)
+            .await
+            .unwrap();
+        if context.contains("Yellow Cab Co") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(context.contains("\"organization\""), "{context}");
+    assert!(
+        context.contains("yellow-cab-co"),
+        "the key is derived from the name: {context}"
+    );
+    let gone = |css: &'static str| app.client.find(fantoccini::Locator::Css(css));
+    assert!(gone("#profile-input-error").await.is_err());
+    assert!(gone("#profile-error").await.is_err());
+
     app.close().await.unwrap();
 }
