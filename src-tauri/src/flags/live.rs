@@ -73,6 +73,13 @@ impl LiveConfig {
             connect_timeout: Duration::from_secs(5),
         })
     }
+
+    /// Where the flags stream from, in words: the custom streaming URL, or "LaunchDarkly".
+    pub fn stream_name(&self) -> &str {
+        self.endpoints
+            .as_ref()
+            .map_or("LaunchDarkly", |e| e.streaming.as_str())
+    }
 }
 
 /// The SDK's HTTPS stack (rustls) needs one process-wide crypto provider; the app links two
@@ -114,10 +121,7 @@ pub async fn connect(
         .map_err(|e| FlagsError::Config(e.to_string()))?;
     let client = Client::build(sdk_config).map_err(|e| FlagsError::Client(e.to_string()))?;
     client.start_with_default_executor();
-    let endpoint = config
-        .endpoints
-        .as_ref()
-        .map_or("LaunchDarkly", |e| e.streaming.as_str());
+    let endpoint = config.stream_name();
     let why = match client.wait_for_initialization(config.connect_timeout).await {
         Some(true) => return Ok(Ok(client)),
         // An unrecoverable answer: 401/403 for a wrong or revoked SDK key, 404 …

@@ -84,16 +84,12 @@ impl Flags {
         let store = FlagStore::mirrored_to(config.last_known_good.clone());
         let why = match live::connect(config, &store).await? {
             Ok(client) => {
-                let endpoint = config
-                    .endpoints
-                    .as_ref()
-                    .map_or("LaunchDarkly", |e| e.streaming.as_str());
                 return Ok(Self {
                     client,
                     store,
                     source: FlagSourceInfo {
                         kind: FlagSourceKind::Live,
-                        detail: format!("streaming from {endpoint}"),
+                        detail: format!("streaming from {}", config.stream_name()),
                     },
                 });
             }
