@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod data;
+
 /// Names of the Tauri commands, shared so the front end cannot misspell one.
 pub mod command {
     /// `device_facts() -> DeviceFacts`
@@ -17,6 +19,29 @@ pub mod command {
     pub const TARGETING: &str = "targeting";
     /// `set_profile(profile: Profile) -> TargetingView`: saves the profile, re-evaluates.
     pub const SET_PROFILE: &str = "set_profile";
+    /// `data_status() -> DataStatus`: what the local database holds and where it came from.
+    pub const DATA_STATUS: &str = "data_status";
+    /// `schema(target: QueryTarget) -> Vec<TableInfo>`: the tables a query can read.
+    pub const SCHEMA: &str = "schema";
+    /// `run_query(request: QueryRequest) -> QueryResult`: one read-only statement.
+    pub const RUN_QUERY: &str = "run_query";
+    /// `generate_sample(request: GenerateRequest) -> DataStatus`: replaces `taxi` with a sample.
+    pub const GENERATE_SAMPLE: &str = "generate_sample";
+    /// `import_files(request: ImportRequest) -> DataStatus`: TLC Parquet/CSV files into `taxi`.
+    pub const IMPORT_FILES: &str = "import_files";
+    /// `export_result(request: ExportRequest) -> ExportDone`: a query's full result to CSV/Parquet.
+    pub const EXPORT_RESULT: &str = "export_result";
+    /// `pivot(request: PivotRequest) -> QueryResult` (flag `pivot-table-access`).
+    pub const PIVOT: &str = "pivot";
+    /// `save_table(request: SaveTableRequest) -> SaveTableOutcome` (flag `data-materialization`).
+    pub const SAVE_TABLE: &str = "save_table";
+    /// `saved_tables(target: QueryTarget) -> Vec<SavedTable>` (flag `data-materialization`).
+    pub const SAVED_TABLES: &str = "saved_tables";
+    /// `drop_table(target: QueryTarget, name: String) -> Vec<SavedTable>` (flag `data-materialization`).
+    pub const DROP_TABLE: &str = "drop_table";
+    /// `connect_motherduck(token: Option<String>) -> MotherDuckStatus`: saves a token entered in
+    /// the app (when given) and attaches MotherDuck.
+    pub const CONNECT_MOTHERDUCK: &str = "connect_motherduck";
 }
 
 /// The kind of machine, as used by the LaunchDarkly `session` context (`deviceType`).
