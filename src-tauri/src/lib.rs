@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod context;
+pub mod data;
 pub mod device;
 pub mod flags;
 
@@ -14,11 +15,19 @@ use std::{
     sync::RwLock,
 };
 
-use datagata_ipc::{DeviceFacts, Profile, TargetingView, WebGpuReport};
+use datagata_ipc::{
+    DeviceFacts, Profile, TargetingView, WebGpuReport,
+    data::{
+        DataStatus, ExportDone, ExportRequest, GenerateRequest, ImportRequest, MotherDuckStatus,
+        PivotRequest, QueryRequest, QueryResult, QueryTarget, SaveTableOutcome, SaveTableRequest,
+        SavedTable, TableInfo,
+    },
+};
 use serde_json::Value;
 
 use crate::{
     context::{ContextError, Session},
+    data::{DataError, Database, RunLimits},
     flags::{
         FlagSource, Flags, FlagsError, LiveConfig,
         events::{EventLog, EventLogError, TrackedEvent},
@@ -27,6 +36,8 @@ use crate::{
 
 /// The app's identifier (tauri.conf.json); its data directory is named after it.
 pub const APP_IDENTIFIER: &str = "com.datagata.desktop";
+/// The DuckDB database in the data directory: trips, saved tables and the event log.
+pub const DATABASE_FILE: &str = "datagata.duckdb";
 
 /// Where the app keeps its data: `DATAGATA_DATA_DIR`, else the platform's data directory
 /// (`~/.local/share/com.datagata.desktop` on Linux) — the same one the window uses.
@@ -47,6 +58,11 @@ pub enum CoreError {
     Events(#[from] EventLogError),
     #[error(transparent)]
     Context(#[from] ContextError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A flag-gated feature the current profile does not get (the reason is LaunchDarkly's).
+    #[error("{feature} is locked for you: {reason}")]
+    Locked { feature: String, reason: String },
 }
 
 /// The one piece of state the app holds; the Tauri shell keeps it in managed state.
@@ -57,6 +73,7 @@ pub struct Core {
     profile: RwLock<(Profile, bool)>,
     flags: Flags,
     events: EventLog,
+    data: Database,
 }
 
 impl Core {
@@ -65,17 +82,24 @@ impl Core {
     /// data received, then the embedded file), else the embedded file. `saved` is the profile
     /// an earlier launch saved, if any.
     pub async fn start(data_dir: &Path, saved: Option<Profile>) -> Result<Self, CoreError> {
-        let events = EventLog::open(&data_dir.join("datagata.duckdb"))?;
+        let data = Database::open(&data_dir.join(DATABASE_FILE))?;
+        data.ensure_sample(data::sample::default_rows(), data::sample::DEFAULT_SEED)?;
+        let events = EventLog::on(data.dedicated_connection()?)?;
         let flags = match LiveConfig::from_env(data_dir.join("flags-last-known-good.json")) {
             Some(live) => Flags::open_live(&live).await?,
             None => Flags::open(&FlagSource::Embedded)?,
         };
         tracing::info!(source = %flags.source().detail, "flags ready");
-        Self::new(saved, flags, events)
+        Self::new(saved, flags, events, data)
     }
 
     /// Reads this machine and starts a session over the given flags and event log.
-    pub fn new(saved: Option<Profile>, flags: Flags, events: EventLog) -> Result<Self, CoreError> {
+    pub fn new(
+        saved: Option<Profile>,
+        flags: Flags,
+        events: EventLog,
+        data: Database,
+    ) -> Result<Self, CoreError> {
         let first_launch = saved.is_none();
         Ok(Self {
             device: RwLock::new(device::detect()?),
@@ -83,6 +107,7 @@ impl Core {
             profile: RwLock::new((saved.unwrap_or_default(), first_launch)),
             flags,
             events,
+            data,
         })
     }
 
@@ -171,12 +196,130 @@ impl Core {
     }
 }
 
+/// The data side: every call here is blocking (DuckDB); the Tauri commands run them off the UI
+/// thread. Flag-gated features are checked here, so the UI is not the only gate, and each use
+/// of one is tracked as `feature-clicked`.
+impl Core {
+    pub fn data(&self) -> &Database {
+        &self.data
+    }
+
+    pub fn data_status(&self) -> Result<DataStatus, CoreError> {
+        Ok(self.data.status()?)
+    }
+
+    pub fn schema(&self, target: QueryTarget) -> Result<Vec<TableInfo>, CoreError> {
+        Ok(self.data.schema(target)?)
+    }
+
+    pub fn run_query(&self, request: &QueryRequest) -> Result<QueryResult, CoreError> {
+        Ok(self.data.run(request)?)
+    }
+
+    pub fn generate_sample(&self, request: &GenerateRequest) -> Result<DataStatus, CoreError> {
+        data::sample::generate(&*self.data.conn()?, request.rows, request.seed)?;
+        self.data_status()
+    }
+
+    pub fn import_files(&self, request: &ImportRequest) -> Result<DataStatus, CoreError> {
+        let paths: Vec<&Path> = request.paths.iter().map(Path::new).collect();
+        data::import::import(
+            &*self.data.conn()?,
+            &paths,
+            request.mode,
+            |p, i| tracing::info!(file = %p.display(), n = i + 1, of = paths.len(), "importing"),
+        )?;
+        self.data_status()
+    }
+
+    pub fn export_result(&self, request: &ExportRequest) -> Result<ExportDone, CoreError> {
+        let sql = self.data.check(&request.sql)?;
+        Ok(self.data.export(
+            &sql,
+            request.target,
+            request.format,
+            Path::new(&request.path),
+            data::runner::DEFAULT_TIMEOUT,
+        )?)
+    }
+
+    /// Checks a gated feature for the current profile and records the click either way.
+    fn unlock(&self, flag: &str, feature: &str) -> Result<(), CoreError> {
+        let ctx = self.context(None)?;
+        let evaluation = self.flags.evaluate(&ctx, flag);
+        let allowed = evaluation.value == Value::Bool(true);
+        self.track(
+            "feature-clicked",
+            serde_json::json!({ "feature": feature, "flag": flag, "allowed": allowed }),
+            None,
+        )?;
+        if allowed {
+            Ok(())
+        } else {
+            Err(CoreError::Locked {
+                feature: feature.to_string(),
+                reason: self.flags.explain(flag, &evaluation),
+            })
+        }
+    }
+
+    pub fn pivot(&self, request: &PivotRequest) -> Result<QueryResult, CoreError> {
+        self.unlock("pivot-table-access", "pivot-table")?;
+        Ok(self.data.pivot(request, RunLimits::default())?)
+    }
+
+    pub fn save_table(&self, request: &SaveTableRequest) -> Result<SaveTableOutcome, CoreError> {
+        self.unlock("data-materialization", "save-as-table")?;
+        let sql = self.data.check(&request.sql)?;
+        Ok(self.data.save_table(
+            &request.name,
+            &sql,
+            request.target,
+            request.overwrite,
+            RunLimits::default(),
+        )?)
+    }
+
+    pub fn saved_tables(&self, target: QueryTarget) -> Result<Vec<SavedTable>, CoreError> {
+        self.unlock("data-materialization", "saved-tables")?;
+        Ok(self.data.saved_tables(target)?)
+    }
+
+    pub fn drop_table(
+        &self,
+        target: QueryTarget,
+        name: &str,
+    ) -> Result<Vec<SavedTable>, CoreError> {
+        self.unlock("data-materialization", "drop-table")?;
+        Ok(self.data.drop_table(name, target)?)
+    }
+
+    /// Saves a token entered in the app (when given), then attaches MotherDuck with the token in
+    /// force. Takes seconds.
+    pub fn connect_motherduck(
+        &self,
+        data_dir: &Path,
+        token: Option<&str>,
+    ) -> Result<MotherDuckStatus, CoreError> {
+        if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
+            data::motherduck::save_token(data_dir, token)?;
+        }
+        let Some((_, token)) = data::motherduck::token(data_dir) else {
+            return Ok(self.data.motherduck_status());
+        };
+        self.data.motherduck().connect(&*self.data.conn()?, &token);
+        Ok(self.data.motherduck_status())
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn test_core() -> Core {
+    let data = Database::in_memory(&std::env::temp_dir()).unwrap();
     Core::new(
         None,
         Flags::open(&FlagSource::Embedded).unwrap(),
-        EventLog::in_memory().unwrap(),
+        EventLog::on(data.dedicated_connection().unwrap()).unwrap(),
+        data,
     )
     .unwrap()
 }

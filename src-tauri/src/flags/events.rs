@@ -79,13 +79,17 @@ impl EventLog {
         })
     }
 
-    /// A log that lives as long as the process (for tests and the CLI's dry runs).
-    pub fn in_memory() -> Result<Self, EventLogError> {
-        let conn = duckdb::Connection::open_in_memory()?;
+    /// The log on a connection to an open database (the app's, shared with its data).
+    pub fn on(conn: duckdb::Connection) -> Result<Self, EventLogError> {
         conn.execute_batch(SCHEMA)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
+    }
+
+    /// A log that lives as long as the process (for tests and the CLI's dry runs).
+    pub fn in_memory() -> Result<Self, EventLogError> {
+        Self::on(duckdb::Connection::open_in_memory()?)
     }
 
     pub fn append(&self, event: &TrackedEvent) -> Result<(), EventLogError> {
