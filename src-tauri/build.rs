@@ -15,6 +15,17 @@ fn main() {
                 "report_webgpu",
                 "targeting",
                 "set_profile",
+                "data_status",
+                "schema",
+                "run_query",
+                "generate_sample",
+                "import_files",
+                "export_result",
+                "pivot",
+                "save_table",
+                "saved_tables",
+                "drop_table",
+                "connect_motherduck",
             ])),
     )
     .expect("tauri-build: reading ../tauri.conf.json and capabilities/");

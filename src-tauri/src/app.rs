@@ -5,7 +5,7 @@ use datagata_ipc::Profile;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
 
-use crate::{Core, commands};
+use crate::{Core, commands, data};
 
 const SETTINGS: &str = "settings.json";
 const PROFILE_KEY: &str = "profile";
@@ -43,7 +43,17 @@ pub fn run() -> tauri::Result<()> {
             let data_dir = app.path().app_data_dir()?;
             let profile = load_profile(app.handle());
             let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
+            let motherduck = data::motherduck::token(core.data().files_root()).is_some();
             app.manage(core);
+            if motherduck {
+                // Attaching takes seconds (more when offline): the window opens meanwhile.
+                let handle = app.handle().clone();
+                std::thread::spawn(move || {
+                    if let Err(e) = handle.state::<Core>().connect_motherduck(None) {
+                        tracing::warn!("MotherDuck: {e}");
+                    }
+                });
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -51,6 +61,17 @@ pub fn run() -> tauri::Result<()> {
             commands::report_webgpu,
             commands::targeting,
             commands::set_profile,
+            commands::data_status,
+            commands::schema,
+            commands::run_query,
+            commands::generate_sample,
+            commands::import_files,
+            commands::export_result,
+            commands::pivot,
+            commands::save_table,
+            commands::saved_tables,
+            commands::drop_table,
+            commands::connect_motherduck,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {

@@ -2,10 +2,17 @@
 //! Their names are [`datagata_ipc::command`]'s constants; the capability in
 //! `src-tauri/capabilities/default.json` allows exactly these. Errors cross IPC as their message.
 
-use datagata_ipc::{DeviceFacts, Profile, TargetingView, WebGpuReport};
-use tauri::{AppHandle, State};
+use datagata_ipc::{
+    DeviceFacts, Profile, TargetingView, WebGpuReport,
+    data::{
+        DataStatus, ExportDone, ExportRequest, GenerateRequest, ImportRequest, MotherDuckStatus,
+        PivotRequest, QueryRequest, QueryResult, QueryTarget, SaveTableOutcome, SaveTableRequest,
+        SavedTable, TableInfo,
+    },
+};
+use tauri::{AppHandle, Manager, State};
 
-use crate::{Core, app};
+use crate::{Core, CoreError, app};
 
 #[tauri::command]
 pub fn device_facts(core: State<'_, Core>) -> DeviceFacts {
@@ -31,4 +38,83 @@ pub fn set_profile(
     let view = core.set_profile(profile).map_err(|e| e.to_string())?;
     app::save_profile(&app, &view.profile)?;
     Ok(view)
+}
+
+/// Runs blocking core work (DuckDB) on Tauri's blocking pool, never on the UI thread.
+async fn blocking<T: Send + 'static>(
+    app: AppHandle,
+    work: impl FnOnce(&Core) -> Result<T, CoreError> + Send + 'static,
+) -> Result<T, String> {
+    tauri::async_runtime::spawn_blocking(move || work(&app.state::<Core>()))
+        .await
+        .map_err(|e| format!("the background task failed: {e}"))?
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn data_status(app: AppHandle) -> Result<DataStatus, String> {
+    blocking(app, |core| core.data_status()).await
+}
+
+#[tauri::command]
+pub async fn schema(app: AppHandle, target: QueryTarget) -> Result<Vec<TableInfo>, String> {
+    blocking(app, move |core| core.schema(target)).await
+}
+
+#[tauri::command]
+pub async fn run_query(app: AppHandle, request: QueryRequest) -> Result<QueryResult, String> {
+    blocking(app, move |core| core.run_query(&request)).await
+}
+
+#[tauri::command]
+pub async fn generate_sample(
+    app: AppHandle,
+    request: GenerateRequest,
+) -> Result<DataStatus, String> {
+    blocking(app, move |core| core.generate_sample(&request)).await
+}
+
+#[tauri::command]
+pub async fn import_files(app: AppHandle, request: ImportRequest) -> Result<DataStatus, String> {
+    blocking(app, move |core| core.import_files(&request)).await
+}
+
+#[tauri::command]
+pub async fn export_result(app: AppHandle, request: ExportRequest) -> Result<ExportDone, String> {
+    blocking(app, move |core| core.export_result(&request)).await
+}
+
+#[tauri::command]
+pub async fn pivot(app: AppHandle, request: PivotRequest) -> Result<QueryResult, String> {
+    blocking(app, move |core| core.pivot(&request)).await
+}
+
+#[tauri::command]
+pub async fn save_table(
+    app: AppHandle,
+    request: SaveTableRequest,
+) -> Result<SaveTableOutcome, String> {
+    blocking(app, move |core| core.save_table(&request)).await
+}
+
+#[tauri::command]
+pub async fn saved_tables(app: AppHandle, target: QueryTarget) -> Result<Vec<SavedTable>, String> {
+    blocking(app, move |core| core.saved_tables(target)).await
+}
+
+#[tauri::command]
+pub async fn drop_table(
+    app: AppHandle,
+    target: QueryTarget,
+    name: String,
+) -> Result<Vec<SavedTable>, String> {
+    blocking(app, move |core| core.drop_table(target, &name)).await
+}
+
+#[tauri::command]
+pub async fn connect_motherduck(
+    app: AppHandle,
+    token: Option<String>,
+) -> Result<MotherDuckStatus, String> {
+    blocking(app, move |core| core.connect_motherduck(token.as_deref())).await
 }

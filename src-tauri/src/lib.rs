@@ -217,14 +217,13 @@ impl Core {
     }
 
     pub fn generate_sample(&self, request: &GenerateRequest) -> Result<DataStatus, CoreError> {
-        data::sample::generate(&*self.data.conn()?, request.rows, request.seed)?;
+        self.data.generate(request.rows, request.seed)?;
         self.data_status()
     }
 
     pub fn import_files(&self, request: &ImportRequest) -> Result<DataStatus, CoreError> {
         let paths: Vec<&Path> = request.paths.iter().map(Path::new).collect();
-        data::import::import(
-            &*self.data.conn()?,
+        self.data.import(
             &paths,
             request.mode,
             |p, i| tracing::info!(file = %p.display(), n = i + 1, of = paths.len(), "importing"),
@@ -296,11 +295,8 @@ impl Core {
 
     /// Saves a token entered in the app (when given), then attaches MotherDuck with the token in
     /// force. Takes seconds.
-    pub fn connect_motherduck(
-        &self,
-        data_dir: &Path,
-        token: Option<&str>,
-    ) -> Result<MotherDuckStatus, CoreError> {
+    pub fn connect_motherduck(&self, token: Option<&str>) -> Result<MotherDuckStatus, CoreError> {
+        let data_dir = self.data.files_root();
         if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
             data::motherduck::save_token(data_dir, token)?;
         }
@@ -431,5 +427,88 @@ mod profile_tests {
         let err = core.set_profile(bad).unwrap_err();
         assert!(err.to_string().contains("email"), "{err}");
         assert_eq!(core.profile(), Profile::default());
+    }
+}
+
+#[cfg(test)]
+mod data_gate_tests {
+    use super::*;
+    use datagata_ipc::{
+        Tier,
+        data::{Aggregate, PivotSource},
+    };
+
+    fn pivot_request() -> PivotRequest {
+        PivotRequest {
+            source: PivotSource::Query {
+                sql: "SELECT * FROM (VALUES ('a', 'x', 1)) t(r, c, m)".into(),
+            },
+            target: QueryTarget::Local,
+            rows: vec!["r".into()],
+            column: "c".into(),
+            measure: "m".into(),
+            aggregate: Aggregate::Sum,
+        }
+    }
+
+    fn save_request() -> SaveTableRequest {
+        SaveTableRequest {
+            name: "mine".into(),
+            sql: "SELECT 1 AS n".into(),
+            target: QueryTarget::Local,
+            overwrite: false,
+        }
+    }
+
+    #[test]
+    fn trial_users_are_refused_by_the_core_with_the_flag_reason() {
+        let core = test_core();
+        let err = core.pivot(&pivot_request()).unwrap_err();
+        assert!(matches!(err, CoreError::Locked { .. }), "{err}");
+        assert!(
+            err.to_string().starts_with("pivot-table is locked for you"),
+            "{err}"
+        );
+        let err = core.save_table(&save_request()).unwrap_err();
+        assert!(matches!(err, CoreError::Locked { .. }), "{err}");
+        assert!(core.saved_tables(QueryTarget::Local).is_err());
+        let clicks = core.events().recent(10).unwrap();
+        assert_eq!(clicks.len(), 3);
+        assert!(clicks.iter().all(|e| e.key == "feature-clicked"));
+        assert!(clicks.iter().all(|e| e.data["allowed"] == false));
+        assert_eq!(
+            core.data().saved_tables(QueryTarget::Local).unwrap(),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn starter_users_pivot_and_save() {
+        let core = test_core();
+        core.set_profile(Profile {
+            tier: Tier::Starter,
+            ..Profile::default()
+        })
+        .unwrap();
+        let pivot = core.pivot(&pivot_request()).unwrap();
+        assert_eq!(pivot.column("x").unwrap().values.display(0), "1");
+        let SaveTableOutcome::Saved { tables } = core.save_table(&save_request()).unwrap() else {
+            panic!("not saved")
+        };
+        assert_eq!(tables[0].qualified_name, "my_db.mine");
+        assert_eq!(
+            core.save_table(&save_request()).unwrap(),
+            SaveTableOutcome::AlreadyExists {
+                name: "mine".into()
+            }
+        );
+        assert_eq!(core.drop_table(QueryTarget::Local, "mine").unwrap(), vec![]);
+        let clicks = core.events().recent(10).unwrap();
+        assert!(
+            clicks
+                .iter()
+                .any(|e| e.data["feature"] == "pivot-table" && e.data["allowed"] == true)
+        );
+        assert!(clicks.iter().any(|e| e.data["feature"] == "save-as-table"));
     }
 }

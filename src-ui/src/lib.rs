@@ -6,22 +6,60 @@ pub mod bridge;
 pub mod dashboard;
 pub mod machine;
 pub mod profile;
+pub mod query;
 
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
-/// The app shell: header and the current view.
+#[derive(Clone, Copy, PartialEq)]
+enum Tab {
+    Dashboard,
+    Query,
+}
+
+/// The app shell: header, the tab bar and the views. The dashboard is the default view; the
+/// Query view mounts on its first visit and then stays mounted (hidden) so its result survives.
 #[function_component(App)]
 pub fn app() -> Html {
+    let tab = use_state(|| Tab::Dashboard);
+    let query_opened = use_state(|| false);
+    let choose = |t: Tab| {
+        let tab = tab.clone();
+        let query_opened = query_opened.clone();
+        Callback::from(move |_: MouseEvent| {
+            if t == Tab::Query && !*query_opened {
+                query_opened.set(true);
+            }
+            tab.set(t);
+        })
+    };
+    let tab_button = |t: Tab, id: &'static str, label: &'static str| {
+        let selected = *tab == t;
+        html! {
+            <button id={ id } type="button" role="tab" class={ classes!("tab", selected.then_some("active")) }
+                aria-selected={ selected.to_string() } onclick={ choose(t) }>{ label }</button>
+        }
+    };
     html! {
         <div class="shell">
             <header class="app-header">
                 <img class="logo" src="icon.png" alt="" />
                 <h1>{ "DataGata" }</h1>
                 <span class="tagline">{ "NYC-taxi questions, answered by local or cloud AI" }</span>
+                <nav class="tabs" role="tablist">
+                    { tab_button(Tab::Dashboard, "tab-dashboard", "Dashboard") }
+                    { tab_button(Tab::Query, "tab-query", "Query") }
+                </nav>
             </header>
             <main>
-                <dashboard::Dashboard />
+                <div class="view" hidden={ *tab != Tab::Dashboard }>
+                    <dashboard::Dashboard />
+                </div>
+                if *query_opened {
+                    <div class="view" hidden={ *tab != Tab::Query }>
+                        <query::QueryView active={ *tab == Tab::Query } />
+                    </div>
+                }
             </main>
         </div>
     }

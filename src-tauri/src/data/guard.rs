@@ -111,9 +111,11 @@ pub fn check(
         return Err(Refusal::Empty);
     }
     let json: String = conn
-        .query_row("SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", [text], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR",
+            [text],
+            |r| r.get(0),
+        )
         .map_err(|e| Refusal::Internal(e.to_string()))?;
     let tree: Value = serde_json::from_str(&json).map_err(|e| Refusal::Internal(e.to_string()))?;
     if tree["error"].as_bool() == Some(true) {

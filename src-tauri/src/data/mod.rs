@@ -25,7 +25,8 @@ use std::{
 };
 
 use datagata_ipc::data::{
-    ColumnInfo, DataOrigin, DataStatus, MotherDuckStatus, QueryTarget, TableInfo,
+    ColumnInfo, DataOrigin, DataStatus, ImportMode, ImportedFile, MotherDuckStatus, QueryTarget,
+    SampleInfo, TableInfo,
 };
 use duckdb::{Config, DuckdbConnectionManager};
 
@@ -40,12 +41,13 @@ pub enum DataError {
     #[error("opening the database {path}: {why}")]
     Open { path: String, why: String },
     #[error("no free database connection: {0}")]
-    Pool(#[from] r2d2::Error),
+    Pool(r2d2::Error),
+    /// Not a source: the refusal *is* the message, so error chains do not repeat it.
     #[error("refused: {0}")]
-    Refused(#[from] Refusal),
+    Refused(Refusal),
     #[error("the query ran longer than {} s and was stopped", .0.as_secs_f64())]
     Timeout(Duration),
-    #[error("{0}")]
+    #[error(transparent)]
     Duck(#[from] duckdb::Error),
     #[error("{0}")]
     Invalid(String),
@@ -53,6 +55,18 @@ pub enum DataError {
     Import { path: String, why: String },
     #[error("MotherDuck is not connected: {0}")]
     MotherDuckOffline(String),
+}
+
+impl From<Refusal> for DataError {
+    fn from(refusal: Refusal) -> Self {
+        DataError::Refused(refusal)
+    }
+}
+
+impl From<r2d2::Error> for DataError {
+    fn from(e: r2d2::Error) -> Self {
+        DataError::Pool(e)
+    }
 }
 
 /// The app's DuckDB database: a file in the data directory (or memory, for tests).
@@ -151,6 +165,21 @@ impl Database {
             sample::generate(&conn, rows, seed)?;
         }
         Ok(())
+    }
+
+    /// Replaces `taxi` with a generated sample ([`sample::generate`]).
+    pub fn generate(&self, rows: u64, seed: u64) -> Result<SampleInfo, DataError> {
+        sample::generate(&*self.conn()?, rows, seed)
+    }
+
+    /// Imports TLC files into `taxi` ([`import::import`]).
+    pub fn import(
+        &self,
+        paths: &[&Path],
+        mode: ImportMode,
+        progress: impl FnMut(&Path, usize),
+    ) -> Result<Vec<ImportedFile>, DataError> {
+        import::import(&*self.conn()?, paths, mode, progress)
     }
 
     pub fn origin(&self) -> Result<DataOrigin, DataError> {

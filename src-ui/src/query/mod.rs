@@ -1,0 +1,403 @@
+//! The Query view: where the data came from, the schema, the SQL editor and its virtualized
+//! result grid, export, and the flag-gated pivot and "save as table" panels. This module owns the
+//! view's shared state (target, schema, editor text, current result, flag gates) and the small
+//! pieces its submodules share: IPC argument shapes, [`Shared`] results, [`Gate`] and [`Select`].
+
+mod data;
+mod editor;
+mod export;
+mod grid;
+mod pivot;
+mod saved;
+mod schema;
+
+use std::ops::Deref;
+use std::rc::Rc;
+
+use datagata_ipc::data::{
+    DataStatus, MotherDuckState, MotherDuckStatus, QueryRequest, QueryResult, QueryTarget,
+    TableInfo,
+};
+use datagata_ipc::{TargetingView, command};
+use serde::Serialize;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::{bridge, machine::NoArgs};
+use data::{DataManage, OriginBadge};
+use editor::Editor;
+use export::ExportBar;
+use grid::ResultGrid;
+use pivot::PivotPanel;
+use saved::SavePanel;
+use schema::SchemaSidebar;
+
+/// `{ "request": … }`: the argument of every command that takes one request object.
+#[derive(Serialize)]
+pub(crate) struct RequestArgs<'a, T: Serialize> {
+    pub request: &'a T,
+}
+
+/// `{ "target": "local" }`
+#[derive(Serialize)]
+pub(crate) struct TargetArgs {
+    pub target: QueryTarget,
+}
+
+/// A result shared by the components that show or use it. Equal only to itself, so Yew never
+/// compares 100,000 rows cell by cell when deciding whether to re-render.
+#[derive(Clone)]
+pub struct Shared(pub Rc<QueryResult>);
+
+impl Shared {
+    pub fn new(result: QueryResult) -> Self {
+        Self(Rc::new(result))
+    }
+}
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Deref for Shared {
+    type Target = QueryResult;
+    fn deref(&self) -> &QueryResult {
+        &self.0
+    }
+}
+
+/// Whether a flag-gated panel may show its controls.
+#[derive(Clone, PartialEq)]
+pub enum Gate {
+    Checking,
+    Open,
+    /// Locked, with LaunchDarkly's reason in words.
+    Locked(String),
+}
+
+impl Gate {
+    fn of(targeting: &Option<Result<TargetingView, String>>, key: &str) -> Gate {
+        match targeting {
+            None => Gate::Checking,
+            Some(Err(e)) => Gate::Locked(format!("could not evaluate flags: {e}")),
+            Some(Ok(view)) => match view.flag(key) {
+                Some(f) if f.evaluation.value == serde_json::Value::Bool(true) => Gate::Open,
+                Some(f) => Gate::Locked(f.explanation.clone()),
+                None => Gate::Locked(format!("the flag {key} is not in the flag data")),
+            },
+        }
+    }
+
+    /// What a gated panel shows instead of its controls, or `None` when it is open.
+    fn notice(&self, locked_id: &'static str) -> Option<Html> {
+        match self {
+            Gate::Open => None,
+            Gate::Checking => Some(html! { <p class="muted">{ "Checking access…" }</p> }),
+            Gate::Locked(why) => Some(html! {
+                <p class="locked" id={ locked_id }>{ format!("Locked: {why}") }</p>
+            }),
+        }
+    }
+}
+
+pub(crate) fn input_value(e: &InputEvent) -> String {
+    e.target_unchecked_into::<HtmlInputElement>().value()
+}
+
+pub(crate) fn target_value(target: QueryTarget) -> &'static str {
+    match target {
+        QueryTarget::Local => "local",
+        QueryTarget::MotherDuck => "mother-duck",
+    }
+}
+
+/// One `<option>` of a [`Select`].
+#[derive(Clone, PartialEq)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub disabled: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            label: label.into(),
+            disabled: false,
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SelectProps {
+    pub id: AttrValue,
+    pub options: Vec<Choice>,
+    pub value: AttrValue,
+    pub onchange: Callback<String>,
+    #[prop_or_default]
+    pub disabled: bool,
+}
+
+/// A `<select>` whose selection follows `value` even when its options change under it (Yew sets
+/// no `value` property on selects, and `selected` attributes stop counting once a person picks).
+#[function_component(Select)]
+pub fn select(props: &SelectProps) -> Html {
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        let value = props.value.clone();
+        use_effect(move || {
+            if let Some(el) = node.cast::<HtmlSelectElement>()
+                && el.value() != *value
+            {
+                el.set_value(&value);
+            }
+        });
+    }
+    let onchange = props
+        .onchange
+        .reform(|e: Event| e.target_unchecked_into::<HtmlSelectElement>().value());
+    html! {
+        <select id={ props.id.clone() } ref={ node } onchange={ onchange } disabled={ props.disabled }>
+            { for props.options.iter().map(|c| html! {
+                <option value={ c.value.clone() } selected={ *props.value == c.value } disabled={ c.disabled }>
+                    { c.label.clone() }
+                </option>
+            }) }
+        </select>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct QueryViewProps {
+    /// True while the Query tab is the one shown.
+    pub active: bool,
+}
+
+#[function_component(QueryView)]
+pub fn query_view(props: &QueryViewProps) -> Html {
+    let targeting = use_state(|| None::<Result<TargetingView, String>>);
+    let shown = use_state(|| 0u32);
+    let status = use_state(|| None::<Result<DataStatus, String>>);
+    let motherduck = use_state(|| None::<MotherDuckStatus>);
+    let target = use_state(QueryTarget::default);
+    let schema_generation = use_state(|| 0u32);
+    let schema = use_state(|| None::<Result<Rc<Vec<TableInfo>>, String>>);
+    let schema_seq = use_mut_ref(|| 0u64);
+    let sql = use_state(|| "SELECT * FROM taxi LIMIT 100".to_string());
+    let running = use_state(|| false);
+    let query_error = use_state(|| None::<String>);
+    let result = use_state(|| None::<Shared>);
+    let query_seq = use_mut_ref(|| 0u64);
+
+    {
+        let status = status.clone();
+        let motherduck = motherduck.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let answer =
+                    bridge::invoke::<_, DataStatus>(command::DATA_STATUS, &NoArgs {}).await;
+                if let Ok(s) = &answer {
+                    motherduck.set(Some(s.motherduck.clone()));
+                }
+                status.set(Some(answer));
+            });
+        });
+    }
+    {
+        // The profile may have changed on the dashboard: re-read the flags each time the tab shows.
+        let targeting = targeting.clone();
+        let shown = shown.clone();
+        use_effect_with(props.active, move |active| {
+            if *active {
+                shown.set(shown.wrapping_add(1));
+                wasm_bindgen_futures::spawn_local(async move {
+                    targeting.set(Some(bridge::invoke(command::TARGETING, &NoArgs {}).await));
+                });
+            }
+        });
+    }
+    {
+        let schema = schema.clone();
+        let seq = schema_seq.clone();
+        use_effect_with((*target, *schema_generation), move |(target, _)| {
+            let target = *target;
+            let n = {
+                let mut s = seq.borrow_mut();
+                *s += 1;
+                *s
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                let answer =
+                    bridge::invoke::<_, Vec<TableInfo>>(command::SCHEMA, &TargetArgs { target })
+                        .await;
+                if *seq.borrow() == n {
+                    schema.set(Some(answer.map(Rc::new)));
+                }
+            });
+        });
+    }
+    let connected = motherduck
+        .as_ref()
+        .is_some_and(|m| m.state == MotherDuckState::Connected);
+    {
+        // MotherDuck went away: queries go back to the local database.
+        let target = target.clone();
+        use_effect_with(connected, move |connected| {
+            if !*connected && *target == QueryTarget::MotherDuck {
+                target.set(QueryTarget::Local);
+            }
+        });
+    }
+
+    let reload_schema = {
+        let generation = schema_generation.clone();
+        Callback::from(move |()| generation.set(generation.wrapping_add(1)))
+    };
+    let on_status = {
+        let status = status.clone();
+        let motherduck = motherduck.clone();
+        let reload_schema = reload_schema.clone();
+        Callback::from(move |s: DataStatus| {
+            motherduck.set(Some(s.motherduck.clone()));
+            status.set(Some(Ok(s)));
+            reload_schema.emit(());
+        })
+    };
+    let on_motherduck = {
+        let motherduck = motherduck.clone();
+        let reload_schema = reload_schema.clone();
+        Callback::from(move |m: MotherDuckStatus| {
+            motherduck.set(Some(m));
+            reload_schema.emit(());
+        })
+    };
+    let on_target = {
+        let target = target.clone();
+        Callback::from(move |v: String| {
+            target.set(if v == "mother-duck" {
+                QueryTarget::MotherDuck
+            } else {
+                QueryTarget::Local
+            })
+        })
+    };
+    let on_pick = {
+        let sql = sql.clone();
+        Callback::from(move |table: String| sql.set(format!("SELECT * FROM {table} LIMIT 100")))
+    };
+    let on_sql = {
+        let sql = sql.clone();
+        Callback::from(move |text: String| sql.set(text))
+    };
+    let on_run = {
+        let sql = sql.clone();
+        let target = *target;
+        let running = running.clone();
+        let query_error = query_error.clone();
+        let result = result.clone();
+        let seq = query_seq.clone();
+        Callback::from(move |()| {
+            let text = (*sql).clone();
+            if text.trim().is_empty() {
+                query_error.set(Some("Write a query first.".into()));
+                return;
+            }
+            let n = {
+                let mut s = seq.borrow_mut();
+                *s += 1;
+                *s
+            };
+            running.set(true);
+            query_error.set(None);
+            let (seq, running, query_error, result) = (
+                seq.clone(),
+                running.clone(),
+                query_error.clone(),
+                result.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                let request = QueryRequest {
+                    sql: text,
+                    target,
+                    max_rows: None,
+                    timeout_ms: None,
+                };
+                let answer = bridge::invoke::<_, QueryResult>(
+                    command::RUN_QUERY,
+                    &RequestArgs { request: &request },
+                )
+                .await;
+                if *seq.borrow() != n {
+                    return; // a later run superseded this one
+                }
+                running.set(false);
+                match answer {
+                    Ok(r) => result.set(Some(Shared::new(r))),
+                    Err(e) => query_error.set(Some(e)),
+                }
+            });
+        })
+    };
+
+    let tables: Rc<Vec<TableInfo>> = match &*schema {
+        Some(Ok(t)) => t.clone(),
+        _ => Rc::new(Vec::new()),
+    };
+    let targets = vec![
+        Choice::new("local", "Local DuckDB"),
+        Choice {
+            disabled: !connected,
+            ..Choice::new("mother-duck", "MotherDuck (cloud)")
+        },
+    ];
+    html! {
+        <div class="query-view" id="query-view">
+            <section class="panel" id="data-panel">
+                <OriginBadge status={ (*status).clone() } motherduck={ (*motherduck).clone() }
+                    on_motherduck={ on_motherduck } />
+                <DataManage on_status={ on_status } />
+            </section>
+            <div class="query-layout">
+                <SchemaSidebar schema={ (*schema).clone() } on_pick={ on_pick } />
+                <div class="query-main">
+                    <section class="panel" id="editor-panel">
+                        <Editor sql={ AttrValue::from((*sql).clone()) } running={ *running }
+                            error={ (*query_error).clone() } on_input={ on_sql } on_run={ on_run }>
+                            <label class="inline">{ "Run on " }
+                                <Select id="query-target" options={ targets }
+                                    value={ target_value(*target) } onchange={ on_target } />
+                            </label>
+                        </Editor>
+                    </section>
+                    <section class="panel" id="results-panel">
+                        { results(&result) }
+                    </section>
+                    <PivotPanel gate={ Gate::of(&targeting, "pivot-table-access") }
+                        result={ (*result).clone() } tables={ tables } target={ *target } />
+                    <SavePanel gate={ Gate::of(&targeting, "data-materialization") }
+                        result={ (*result).clone() } target={ *target } shown={ *shown }
+                        on_changed={ reload_schema } />
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The current result with its export bar, or a hint before the first run.
+fn results(result: &Option<Shared>) -> Html {
+    match result {
+        None => html! {
+            <div id="results" class="grid-empty muted">{ "Run a query to see its rows here." }</div>
+        },
+        Some(r) => html! {
+            <>
+                <ResultGrid id="results" summary_id="result-summary" result={ r.clone() } />
+                <ExportBar result={ r.clone() } />
+            </>
+        },
+    }
+}
