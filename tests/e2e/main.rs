@@ -2,6 +2,8 @@
 
 use std::{process::Command, time::Duration};
 
+mod query;
+
 use datagata_e2e::{App, app_binary};
 use datagata_ipc::DeviceFacts;
 

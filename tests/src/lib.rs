@@ -19,6 +19,8 @@ use tokio::process::{Child, Command};
 
 /// How long a session may take to appear (the app's first start compiles shaders, loads wasm).
 const SESSION_TIMEOUT: Duration = Duration::from_secs(90);
+/// The size of the sample the app generates on its (test) first start.
+pub const SAMPLE_ROWS: u64 = 50_000;
 
 /// The app binary under test.
 pub fn app_binary() -> anyhow::Result<PathBuf> {
@@ -73,6 +75,8 @@ impl App {
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("XDG_CONFIG_HOME", home.path().join("config"))
             .env("XDG_CACHE_HOME", home.path().join("cache"))
+            // A first start generates the sample: a small one keeps tests quick.
+            .env("DATAGATA_SAMPLE_ROWS", SAMPLE_ROWS.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -168,6 +172,25 @@ impl App {
         let element = self.client.find(Locator::Css(css)).await?;
         element.select_by_value(value).await?;
         Ok(())
+    }
+
+    /// Replaces the text of an input or textarea, as typing would.
+    pub async fn fill(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for {css}"))?;
+        element.clear().await?;
+        element.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// How many elements match `css` now.
+    pub async fn count(&self, css: &str) -> anyhow::Result<usize> {
+        Ok(self.client.find_all(Locator::Css(css)).await?.len())
     }
 
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {

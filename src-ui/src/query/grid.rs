@@ -2,9 +2,13 @@
 //! the scroll container's viewport (plus a small overscan) are in the DOM, each absolutely placed
 //! at `index × ROW_HEIGHT` inside a spacer as tall as all rows, so 100,000 rows scroll as fast as
 //! 100.
+//!
+//! Sizes and positions are set through the CSSOM after each render, not as `style` attributes:
+//! the app's CSP (`style-src 'self'`) blocks inline style attributes, and keeps doing so.
 
 use datagata_ipc::data::{Column, ColumnKind, QueryResult, thousands};
-use web_sys::Element;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
 use super::Shared;
@@ -115,23 +119,26 @@ pub fn result_grid(props: &ResultGridProps) -> Html {
         })
     };
 
+    {
+        // After every render: column template, sizes and each rendered row's offset.
+        let scroller = scroller.clone();
+        let layout = layout.clone();
+        use_effect(move || {
+            if let Some(el) = scroller.cast::<HtmlElement>() {
+                apply_layout(&el, &layout);
+            }
+        });
+    }
+
     let result = &*props.result;
     let (start, end) = visible_rows(view.0, view.1, layout.rows);
     let numeric: Vec<bool> = result.columns.iter().map(|c| is_numeric(c.kind)).collect();
-    let row_style = |i: usize| format!("transform: translateY({}px)", i * ROW_HEIGHT as usize);
     html! {
         <div class="result-grid" id={ props.id.clone() } data-rows={ layout.rows.to_string() }>
             <p class="result-summary" id={ props.summary_id.clone() }>
                 { format!("{} in {} ms", result.summary(), elapsed(result.elapsed_ms)) }
             </p>
-            <div class="grid-scroll" ref={ scroller } onscroll={ onscroll }
-                style={ format!(
-                    "--grid-cols: {}; --grid-width: {}px; height: {}px",
-                    layout.template,
-                    layout.width,
-                    // header + rows + border, capped by the CSS max-height
-                    layout.rows.saturating_add(1).saturating_mul(ROW_HEIGHT as usize).saturating_add(2)
-                ) }>
+            <div class="grid-scroll" ref={ scroller } onscroll={ onscroll }>
                 <div class="grid-header" role="row">
                     <div class="cell gutter">{ "#" }</div>
                     { for result.columns.iter().map(|c| html! {
@@ -141,10 +148,9 @@ pub fn result_grid(props: &ResultGridProps) -> Html {
                         </div>
                     }) }
                 </div>
-                <div class="grid-body"
-                    style={ format!("height: {}px", layout.rows.saturating_mul(ROW_HEIGHT as usize)) }>
+                <div class="grid-body">
                     { for (start..end).map(|i| html! {
-                        <div class="result-row" key={ i } data-row={ i.to_string() } style={ row_style(i) }>
+                        <div class="result-row" key={ i } data-row={ i.to_string() }>
                             <div class="cell gutter">{ thousands(i as u64 + 1) }</div>
                             { for result.columns.iter().zip(&numeric).map(|(c, num)| {
                                 let text = c.values.display(i);
@@ -163,6 +169,48 @@ pub fn result_grid(props: &ResultGridProps) -> Html {
                 <p class="muted grid-empty">{ "The query returned no rows." }</p>
             }
         </div>
+    }
+}
+
+/// Sets the grid's sizes and row offsets on the rendered elements (CSSOM, allowed by the CSP).
+fn apply_layout(scroller: &HtmlElement, layout: &Layout) {
+    let set = |el: &HtmlElement, name: &str, value: &str| {
+        let _ = el.style().set_property(name, value);
+    };
+    let all_rows = layout.rows.saturating_mul(ROW_HEIGHT as usize);
+    set(scroller, "--grid-cols", &layout.template);
+    set(scroller, "--grid-width", &format!("{}px", layout.width));
+    // header + rows + border, capped by the CSS max-height
+    set(
+        scroller,
+        "height",
+        &format!("{}px", all_rows.saturating_add(ROW_HEIGHT as usize + 2)),
+    );
+    let Ok(Some(body)) = scroller.query_selector(".grid-body") else {
+        return;
+    };
+    if let Ok(body) = body.dyn_into::<HtmlElement>() {
+        set(&body, "height", &format!("{all_rows}px"));
+    }
+    let Ok(rows) = scroller.query_selector_all(".result-row") else {
+        return;
+    };
+    for i in 0..rows.length() {
+        let Some(row) = rows.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else {
+            continue;
+        };
+        let index: usize = row
+            .get_attribute("data-row")
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0);
+        set(
+            &row,
+            "transform",
+            &format!(
+                "translateY({}px)",
+                index.saturating_mul(ROW_HEIGHT as usize)
+            ),
+        );
     }
 }
 

@@ -1,0 +1,174 @@
+//! The Query view end to end: SQL runs through the real backend into the virtualized grid; a
+//! trial user sees pivot and save-as-table locked with LaunchDarkly's reason; a starter user
+//! builds a pivot and saves a table into `my_db`.
+
+use std::time::Duration;
+
+use datagata_e2e::{App, SAMPLE_ROWS};
+
+const SHORT: Duration = Duration::from_secs(20);
+const LONG: Duration = Duration::from_secs(90);
+
+async fn run_sql(app: &App, sql: &str) -> String {
+    app.fill("#sql-editor", sql).await.unwrap();
+    app.click("#run-query").await.unwrap();
+    // The summary of *this* statement: wait until the running marker is gone and the grid's
+    // summary changed (or an error shows).
+    let deadline = std::time::Instant::now() + LONG;
+    loop {
+        if app.count("#query-running").await.unwrap() == 0 {
+            if let Ok(e) = app.text("#query-error", Duration::from_millis(50)).await {
+                return format!("error: {e}");
+            }
+            if let Ok(s) = app.text("#result-summary", Duration::from_millis(50)).await {
+                return s;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "{sql} never finished");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The cell texts of the rendered grid row `row` of `#results`.
+async fn row_cells(app: &App, row: usize) -> Vec<String> {
+    let cells = app
+        .client
+        .find_all(fantoccini::Locator::Css(&format!(
+            "#results .result-row[data-row=\"{row}\"] .cell:not(.gutter)"
+        )))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for c in cells {
+        // textContent: WebKitWebDriver's visible-text rule skips the grid's translated rows.
+        out.push(c.prop("textContent").await.unwrap().unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_pivot_and_saved_tables_follow_the_flags() {
+    let app = App::start().await.expect("the app starts");
+    app.text("#tier", LONG).await.unwrap();
+    app.click("#tab-query").await.unwrap();
+
+    // The origin says plainly that these are generated trips.
+    let origin = app
+        .text_when("#data-origin", LONG, |t| t.contains("synthetic"))
+        .await
+        .unwrap();
+    assert!(origin.contains("not real TLC data"), "{origin}");
+    let rows = app.text("#data-rows", SHORT).await.unwrap();
+    assert!(rows.contains("50,000"), "{rows} (sample of {SAMPLE_ROWS})");
+
+    // A query fills the grid with typed, right-aligned numbers.
+    let summary = run_sql(
+        &app,
+        "SELECT payment_type, count(*) AS trips FROM taxi GROUP BY 1 ORDER BY 1",
+    )
+    .await;
+    assert!(summary.starts_with("4 rows"), "{summary}");
+    assert_eq!(app.count("#results .result-row").await.unwrap(), 4);
+    let first = row_cells(&app, 0).await;
+    assert_eq!(first[0], "1", "{first:?}");
+    let card_trips: u64 = first[1].parse().unwrap();
+    assert!(card_trips > 25_000 && card_trips < 45_000, "{first:?}");
+    let summary = run_sql(&app, "SELECT count(*) AS n FROM taxi").await;
+    assert!(summary.starts_with("1 row"), "{summary}");
+    assert_eq!(row_cells(&app, 0).await, ["50000"]);
+
+    // 100,000 rows arrive, but only a window of them is in the page.
+    let summary = run_sql(&app, "SELECT i, i * 2 AS twice FROM range(100000) r(i)").await;
+    assert!(summary.starts_with("100,000 rows"), "{summary}");
+    let rendered = app.count("#results .result-row").await.unwrap();
+    assert!(rendered > 0 && rendered < 200, "{rendered} rows rendered");
+
+    // Anything but a read-only query is refused before DuckDB sees it.
+    let refused = run_sql(&app, "DROP TABLE taxi").await;
+    assert!(refused.contains("refused"), "{refused}");
+    assert!(
+        run_sql(&app, "SELECT count(*) FROM taxi")
+            .await
+            .starts_with("1 row")
+    );
+
+    // Trial: both gated features are locked, with the flag's reason.
+    let pivot_locked = app.text("#pivot-locked", LONG).await.unwrap();
+    let save_locked = app.text("#save-locked", SHORT).await.unwrap();
+    assert!(pivot_locked.starts_with("Locked: "), "{pivot_locked}");
+    assert!(save_locked.starts_with("Locked: "), "{save_locked}");
+    assert!(pivot_locked.len() > "Locked: ".len() + 5, "{pivot_locked}");
+    assert_eq!(app.count("#pivot-run").await.unwrap(), 0);
+    assert_eq!(app.count("#save-run").await.unwrap(), 0);
+
+    // Become a starter user on the dashboard.
+    app.click("#tab-dashboard").await.unwrap();
+    app.select("#profile-tier", "starter").await.unwrap();
+    app.click("#profile-save").await.unwrap();
+    app.text_when("#tier", SHORT, |t| t == "starter")
+        .await
+        .unwrap();
+    app.click("#tab-query").await.unwrap();
+
+    // Pivot the current result: vendors × payment types, counting trips.
+    let summary = run_sql(&app, "SELECT VendorID, payment_type, tip_amount FROM taxi").await;
+    assert!(summary.contains("50,000"), "{summary}");
+    app.text("#pivot-run", LONG).await.unwrap();
+    app.select("#pivot-source", "query").await.unwrap();
+    app.fill("#pivot-rows", "VendorID").await.unwrap();
+    app.select("#pivot-column", "payment_type").await.unwrap();
+    app.select("#pivot-measure", "tip_amount").await.unwrap();
+    app.select("#pivot-aggregate", "count").await.unwrap();
+    app.click("#pivot-run").await.unwrap();
+    let pivot = app.text("#pivot-summary", LONG).await;
+    let pivot = match pivot {
+        Ok(p) => p,
+        Err(e) => panic!(
+            "no pivot ({e}); error: {:?}",
+            app.text("#pivot-error", Duration::from_secs(1)).await
+        ),
+    };
+    assert!(pivot.starts_with("2 rows"), "{pivot}");
+    let headers = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "#pivot-results .grid-header .cell.head",
+        ))
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for h in headers {
+        names.push(h.prop("textContent").await.unwrap().unwrap_or_default());
+    }
+    assert!(
+        names.starts_with(&["VendorID".to_string(), "1".into()]),
+        "{names:?}"
+    );
+
+    // Save a result into my_db; saving the same name again asks first.
+    run_sql(
+        &app,
+        "SELECT payment_type, count(*) AS trips FROM taxi GROUP BY 1",
+    )
+    .await;
+    app.fill("#save-name", "by_payment").await.unwrap();
+    app.click("#save-run").await.unwrap();
+    let done = app.text("#save-done", LONG).await.unwrap();
+    assert_eq!(done, "Saved my_db.by_payment");
+    app.text(
+        "#saved-tables li.saved-table[data-name=\"by_payment\"]",
+        SHORT,
+    )
+    .await
+    .unwrap();
+    app.click("#save-run").await.unwrap();
+    let confirm = app.text("#save-confirm", SHORT).await.unwrap();
+    assert!(confirm.contains("already exists"), "{confirm}");
+    app.click("#save-overwrite").await.unwrap();
+    app.text("#save-done", SHORT).await.unwrap();
+    let summary = run_sql(&app, "SELECT sum(trips) AS total FROM my_db.by_payment").await;
+    assert!(summary.starts_with("1 row"), "{summary}");
+    assert_eq!(row_cells(&app, 0).await, ["50000"]);
+
+    app.close().await.unwrap();
+}
