@@ -91,8 +91,16 @@ impl Database {
             )));
         }
         let listed: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
+        // Only the named columns go in: PIVOT groups by every column it is not told about, so
+        // no rows means one total row rather than one per distinct source row.
+        let mut keep = rows.clone();
+        keep.push(on.clone());
+        if measure != on {
+            keep.push(measure.clone());
+        }
         let mut sql = format!(
-            "PIVOT {source} ON {on} IN ({}) USING {}({measure})",
+            "PIVOT (SELECT {} FROM {source}) ON {on} IN ({}) USING {}({measure})",
+            keep.join(", "),
             listed.join(", "),
             request.aggregate.as_str()
         );

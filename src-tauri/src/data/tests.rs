@@ -407,6 +407,13 @@ fn a_pivot_matches_the_hand_computed_table() {
         .pivot(&request(Aggregate::Max), RunLimits::default())
         .unwrap();
     assert_eq!(cells(&max, "x"), ["4", "3"]);
+    // No row columns: one row of totals.
+    let mut totals = request(Aggregate::Sum);
+    totals.rows.clear();
+    let totals = db.pivot(&totals, RunLimits::default()).unwrap();
+    assert_eq!(totals.rows_shown, 1);
+    assert_eq!(cells(&totals, "x"), ["8"]);
+    assert_eq!(cells(&totals, "y"), ["2"]);
 
     let mut bad = request(Aggregate::Sum);
     bad.measure = "m\"; DROP TABLE x; --".into();
