@@ -9,8 +9,9 @@
 //! `DUCKDB_CLI`; rows from `BENCH_ROWS`, default 10,000,000).
 
 use std::{
+    io::Write,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Stdio},
     time::Instant,
 };
 
@@ -84,18 +85,25 @@ fn cli_runs(path: &Path) -> Vec<f64> {
     for _ in 0..RUNS {
         script.push_str(&format!("{QUERY};\n"));
     }
-    let out = Command::new(cli())
+    let mut child = Command::new(cli())
         .arg("-readonly")
         .arg(path)
-        .arg("-c")
-        .arg(&script)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| {
             panic!(
                 "running {} (scripts/setup installs it): {e}",
                 cli().display()
             )
         });
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(script.as_bytes())
+            .expect("writing the CLI's script");
+    }
+    let out = child.wait_with_output().expect("waiting for the CLI");
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "duckdb CLI failed: {text}");
