@@ -258,6 +258,10 @@ pub struct DataStatus {
     pub taxi_rows: u64,
     pub zones: u64,
     pub motherduck: MotherDuckStatus,
+    /// Long work under way on the database ("Generating the sample: 1,000,000 trips…"); the UI
+    /// shows it and asks again until it is gone.
+    #[serde(default)]
+    pub busy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -45,6 +45,13 @@ pub fn run() -> tauri::Result<()> {
             let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
             let motherduck = data::motherduck::token(core.data().files_root()).is_some();
             app.manage(core);
+            // The first start's sample takes seconds: generated while the window opens.
+            let handle = app.handle().clone();
+            std::thread::spawn(move || {
+                if let Err(e) = handle.state::<Core>().prepare_data() {
+                    tracing::error!("preparing the trip data: {e}");
+                }
+            });
             if motherduck {
                 // Attaching takes seconds (more when offline): the window opens meanwhile.
                 let handle = app.handle().clone();

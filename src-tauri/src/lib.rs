@@ -83,7 +83,6 @@ impl Core {
     /// an earlier launch saved, if any.
     pub async fn start(data_dir: &Path, saved: Option<Profile>) -> Result<Self, CoreError> {
         let data = Database::open(&data_dir.join(DATABASE_FILE))?;
-        data.ensure_sample(data::sample::default_rows(), data::sample::DEFAULT_SEED)?;
         let events = EventLog::on(data.dedicated_connection()?)?;
         let flags = match LiveConfig::from_env(data_dir.join("flags-last-known-good.json")) {
             Some(live) => Flags::open_live(&live).await?,
@@ -202,6 +201,14 @@ impl Core {
 impl Core {
     pub fn data(&self) -> &Database {
         &self.data
+    }
+
+    /// First start: generates the sample when there is no `taxi` table (seconds; the window is
+    /// open meanwhile and shows it as busy).
+    pub fn prepare_data(&self) -> Result<(), CoreError> {
+        Ok(self
+            .data
+            .ensure_sample(data::sample::default_rows(), data::sample::DEFAULT_SEED)?)
     }
 
     pub fn data_status(&self) -> Result<DataStatus, CoreError> {

@@ -53,7 +53,7 @@ pub async fn invoke<A: Serialize, R: DeserializeOwned>(
 }
 
 /// A promise that resolves to `undefined` after `ms` milliseconds.
-fn sleep(ms: i32) -> Promise {
+pub fn sleep(ms: i32) -> Promise {
     Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

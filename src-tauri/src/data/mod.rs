@@ -76,6 +76,8 @@ pub struct Database {
     /// Questions may read files only under this folder (the data directory).
     files_root: PathBuf,
     motherduck: motherduck::MotherDuck,
+    /// What long work is under way, for [`DataStatus::busy`].
+    busy: std::sync::Mutex<Option<String>>,
 }
 
 /// Settings every connection shares: DuckDB must never fetch an extension by itself (the app
@@ -132,6 +134,7 @@ impl Database {
             path,
             files_root,
             motherduck: motherduck::MotherDuck::default(),
+            busy: std::sync::Mutex::new(None),
         })
     }
 
@@ -159,17 +162,28 @@ impl Database {
 
     /// Creates the default sample when there is no `taxi` table yet (first start).
     pub fn ensure_sample(&self, rows: u64, seed: u64) -> Result<(), DataError> {
-        let conn = self.conn()?;
-        if !table_exists(&conn, "main", "taxi")? {
+        if !table_exists(&*self.conn()?, "main", "taxi")? {
             tracing::info!(rows, seed, "first start: generating the taxi sample");
-            sample::generate(&conn, rows, seed)?;
+            self.generate(rows, seed)?;
         }
         Ok(())
     }
 
+    /// Runs long work with `label` shown as [`DataStatus::busy`] meanwhile.
+    fn busy<T>(&self, label: String, work: impl FnOnce() -> T) -> T {
+        *self.busy.lock().unwrap_or_else(|e| e.into_inner()) = Some(label);
+        let out = work();
+        *self.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        out
+    }
+
     /// Replaces `taxi` with a generated sample ([`sample::generate`]).
     pub fn generate(&self, rows: u64, seed: u64) -> Result<SampleInfo, DataError> {
-        sample::generate(&*self.conn()?, rows, seed)
+        let label = format!(
+            "Generating the sample: {} trips…",
+            datagata_ipc::data::thousands(rows)
+        );
+        self.busy(label, || sample::generate(&*self.conn()?, rows, seed))
     }
 
     /// Imports TLC files into `taxi` ([`import::import`]).
@@ -179,7 +193,10 @@ impl Database {
         mode: ImportMode,
         progress: impl FnMut(&Path, usize),
     ) -> Result<Vec<ImportedFile>, DataError> {
-        import::import(&*self.conn()?, paths, mode, progress)
+        let label = format!("Importing {} file(s)…", paths.len());
+        self.busy(label, || {
+            import::import(&*self.conn()?, paths, mode, progress)
+        })
     }
 
     pub fn origin(&self) -> Result<DataOrigin, DataError> {
@@ -207,6 +224,7 @@ impl Database {
             taxi_rows: count("taxi")?,
             zones: count("taxi_zones")?,
             motherduck: self.motherduck_status(),
+            busy: self.busy.lock().unwrap_or_else(|e| e.into_inner()).clone(),
         })
     }
 

@@ -43,6 +43,9 @@ pub fn origin_badge(props: &OriginBadgeProps) -> Html {
                     <span class="muted">
                         { " · " }<span id="data-rows">{ thousands(s.taxi_rows) }</span>{ " trips in taxi" }
                     </span>
+                    if let Some(busy) = &s.busy {
+                        <span class="busy" id="data-status-busy">{ format!(" · {busy}") }</span>
+                    }
                 </p>
             }
         }

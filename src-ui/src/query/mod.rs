@@ -177,6 +177,10 @@ pub struct QueryViewProps {
     pub active: bool,
 }
 
+/// How often, and how many times at most, the data status is asked for while the backend works.
+const STATUS_POLL_MS: i32 = 1_000;
+const MAX_STATUS_POLLS: u32 = 300;
+
 #[function_component(QueryView)]
 pub fn query_view(props: &QueryViewProps) -> Html {
     let targeting = use_state(|| None::<Result<TargetingView, String>>);
@@ -193,17 +197,36 @@ pub fn query_view(props: &QueryViewProps) -> Html {
     let result = use_state(|| None::<Shared>);
     let query_seq = use_mut_ref(|| 0u64);
 
+    // The data status is asked for again every second while the backend is busy (the first
+    // start's sample is generated while the window opens), then the schema is reloaded.
+    let status_tick = use_state(|| 0u32);
     {
         let status = status.clone();
         let motherduck = motherduck.clone();
-        use_effect_with((), move |_| {
+        let status_tick = status_tick.clone();
+        let schema_generation = schema_generation.clone();
+        use_effect_with(*status_tick, move |tick| {
+            let tick = *tick;
             wasm_bindgen_futures::spawn_local(async move {
+                if tick > 0 {
+                    let _ =
+                        wasm_bindgen_futures::JsFuture::from(bridge::sleep(STATUS_POLL_MS)).await;
+                }
                 let answer =
                     bridge::invoke::<_, DataStatus>(command::DATA_STATUS, &NoArgs {}).await;
+                let mut again = false;
                 if let Ok(s) = &answer {
                     motherduck.set(Some(s.motherduck.clone()));
+                    let empty = s.taxi_rows == 0 && s.origin == Default::default();
+                    again = (s.busy.is_some() || empty) && tick < MAX_STATUS_POLLS;
+                    if tick > 0 && !again {
+                        schema_generation.set(schema_generation.wrapping_add(1));
+                    }
                 }
                 status.set(Some(answer));
+                if again {
+                    status_tick.set(tick + 1);
+                }
             });
         });
     }
