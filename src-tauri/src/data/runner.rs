@@ -136,6 +136,12 @@ impl Database {
                 path.display().to_string()
             )));
         }
+        if path.exists() {
+            return Err(DataError::Invalid(format!(
+                "{} already exists; export to a new file name (nothing was overwritten)",
+                path.display()
+            )));
+        }
         if let Some(dir) = path.parent().filter(|d| !d.exists()) {
             return Err(DataError::Invalid(format!(
                 "the folder {} does not exist",

@@ -564,6 +564,16 @@ fn results_export_to_csv_and_parquet() {
         let p = path.display().to_string();
         assert_eq!(scalar(&db, &format!("SELECT sum(n) FROM '{p}'")), "2000");
     }
+    let again = db
+        .export(
+            &sql,
+            QueryTarget::Local,
+            ExportFormat::Csv,
+            &dir.path().join("out.csv"),
+            Duration::from_secs(5),
+        )
+        .unwrap_err();
+    assert!(again.to_string().contains("already exists"), "{again}");
     let err = db
         .export(
             &sql,
