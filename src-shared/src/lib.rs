@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod data;
+pub mod metrics;
 
 /// Names of the Tauri commands, shared so the front end cannot misspell one.
 pub mod command {
@@ -42,6 +43,8 @@ pub mod command {
     /// `connect_motherduck(token: Option<String>) -> MotherDuckStatus`: saves a token entered in
     /// the app (when given) and attaches MotherDuck.
     pub const CONNECT_MOTHERDUCK: &str = "connect_motherduck";
+    /// `metrics(range: TimeRange) -> MetricsReport`: per provider and the ai-config experiment.
+    pub const METRICS: &str = "metrics";
 }
 
 /// The kind of machine, as used by the LaunchDarkly `session` context (`deviceType`).
