@@ -9,6 +9,7 @@ pub mod context;
 pub mod data;
 pub mod device;
 pub mod flags;
+pub mod metrics;
 
 use std::{
     path::{Path, PathBuf},
