@@ -26,6 +26,7 @@ fn main() {
                 "saved_tables",
                 "drop_table",
                 "connect_motherduck",
+                "metrics",
             ])),
     )
     .expect("tauri-build: reading ../tauri.conf.json and capabilities/");

@@ -5,7 +5,9 @@ use datagata_ipc::Profile;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
 
-use crate::{Core, commands, data};
+use std::sync::Arc;
+
+use crate::{Core, automation, commands, data};
 
 const SETTINGS: &str = "settings.json";
 const PROFILE_KEY: &str = "profile";
@@ -44,11 +46,20 @@ pub fn run() -> tauri::Result<()> {
             let profile = load_profile(app.handle());
             let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
             let motherduck = data::motherduck::token(core.data().files_root()).is_some();
-            app.manage(core);
+            let core = Arc::new(core);
+            app.manage(core.clone());
+            if automation::enabled() {
+                let data_dir = data_dir.clone();
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = automation::serve(core, &data_dir).await {
+                        tracing::error!("the automation endpoint did not start: {e}");
+                    }
+                });
+            }
             // The first start's sample takes seconds: generated while the window opens.
             let handle = app.handle().clone();
             std::thread::spawn(move || {
-                if let Err(e) = handle.state::<Core>().prepare_data() {
+                if let Err(e) = handle.state::<Arc<Core>>().prepare_data() {
                     tracing::error!("preparing the trip data: {e}");
                 }
             });
@@ -56,7 +67,7 @@ pub fn run() -> tauri::Result<()> {
                 // Attaching takes seconds (more when offline): the window opens meanwhile.
                 let handle = app.handle().clone();
                 std::thread::spawn(move || {
-                    if let Err(e) = handle.state::<Core>().connect_motherduck(None) {
+                    if let Err(e) = handle.state::<Arc<Core>>().connect_motherduck(None) {
                         tracing::warn!("MotherDuck: {e}");
                     }
                 });
@@ -79,12 +90,16 @@ pub fn run() -> tauri::Result<()> {
             commands::saved_tables,
             commands::drop_table,
             commands::connect_motherduck,
+            commands::metrics,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 // Deliver pending LaunchDarkly events; the local log already has them.
-                app.state::<Core>().shutdown();
+                app.state::<Arc<Core>>().shutdown();
+                if let Ok(dir) = app.path().app_data_dir() {
+                    automation::forget(&dir);
+                }
             }
         });
     Ok(())

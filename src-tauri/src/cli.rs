@@ -44,6 +44,18 @@ pub enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// Ask N random people's questions through the app's core (or the running app) and report
+    /// per provider: `datagata traffic 100 50`.
+    Traffic(Box<TrafficArgs>),
+    /// Latency, success, cost and tokens per provider from the stored events, and the ai-config
+    /// experiment's analysis.
+    Metrics {
+        #[arg(long)]
+        json: bool,
+        /// 1h, 24h or all.
+        #[arg(long, default_value = "all", value_parser = parse_range)]
+        since: datagata_ipc::metrics::TimeRange,
+    },
     /// Run one read-only statement (the same guard, timeout and row cap as the app's editor).
     /// A refused statement exits non-zero with the reason on stderr.
     Query {
@@ -58,6 +70,27 @@ pub enum Command {
         #[arg(long)]
         timeout_ms: Option<u64>,
     },
+}
+
+/// The seed's `traffic` flags, in clap.
+#[derive(Debug, Args)]
+pub struct TrafficArgs {
+    /// How many questions to ask.
+    pub count: usize,
+    /// Milliseconds each worker waits between its questions.
+    pub delay_ms: u64,
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+    /// Seeds who asks what (the same seed, the same people and questions).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The results file (default: traffic-results-<timestamp>.json here).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Send the questions to the running app's automation endpoint (started with
+    /// DATAGATA_AUTOMATION=1), so the app's providers answer them.
+    #[arg(long)]
+    pub via_app: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +215,100 @@ fn flags_eval(args: EvalArgs) -> anyhow::Result<serde_json::Value> {
         args.question.as_deref(),
     )?;
     Ok(serde_json::to_value(flags.evaluate_all(&ctx))?)
+}
+
+fn parse_range(s: &str) -> Result<datagata_ipc::metrics::TimeRange, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_string()))
+        .map_err(|_| format!("{s:?} is not a time range: use 1h, 24h or all"))
+}
+
+/// The core over `--db` (else the app's database) with the embedded or live flags, as the app
+/// would start it; the sample is generated when the database has none.
+fn headless_core(
+    runtime: &tokio::runtime::Runtime,
+    db: Option<PathBuf>,
+) -> anyhow::Result<crate::Core> {
+    let path = db.unwrap_or_else(|| crate::data_dir().join(crate::DATABASE_FILE));
+    let data_dir = path.parent().map(PathBuf::from).unwrap_or_default();
+    let data = data::Database::open(&path)?;
+    let events = crate::flags::events::EventLog::on(data.dedicated_connection()?)?;
+    let flags = match LiveConfig::from_env(data_dir.join("flags-last-known-good.json")) {
+        Some(live) => runtime.block_on(Flags::open_live(&live))?,
+        None => Flags::open(&FlagSource::Embedded)?,
+    };
+    let core = crate::Core::new(None, flags, events, data)?;
+    core.prepare_data()?;
+    if data::motherduck::token(&data_dir).is_some() {
+        let status = core.connect_motherduck(None)?;
+        eprintln!("MotherDuck: {}", status.message);
+    }
+    Ok(core)
+}
+
+fn traffic_command(db: Option<PathBuf>, args: TrafficArgs) -> anyhow::Result<()> {
+    let options = crate::traffic::TrafficOptions {
+        count: args.count,
+        delay: std::time::Duration::from_millis(args.delay_ms),
+        concurrency: args.concurrency,
+        seed: args.seed,
+    };
+    let bar = indicatif::ProgressBar::new(args.count as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} questions  {per_sec}  eta {eta}  {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |r: &crate::traffic::TrafficRecord| {
+        bar.set_message(format!("{}: {}", r.outcome.provider, r.outcome.generation));
+        bar.inc(1);
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let run = if args.via_app {
+        let client = crate::automation::Client::from_data_dir(&crate::data_dir())?;
+        crate::traffic::run(&client, &options, true, &progress)
+    } else {
+        let core = headless_core(&runtime, db)?;
+        let run = crate::traffic::run(&core, &options, false, &progress);
+        core.shutdown();
+        run
+    }
+    .map_err(|e| anyhow::anyhow!(e))?;
+    bar.finish_and_clear();
+    print!("{}", crate::traffic::summary_table(&run.analysis));
+    let out = args.out.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "traffic-results-{}.json",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        ))
+    });
+    std::fs::write(&out, serde_json::to_string_pretty(&run)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "{} questions in {:.1} s; every request and the analysis: {}",
+        run.count,
+        run.wall_ms / 1000.0,
+        out.display()
+    );
+    Ok(())
+}
+
+fn metrics_command(
+    db: Option<PathBuf>,
+    json: bool,
+    since: datagata_ipc::metrics::TimeRange,
+) -> anyhow::Result<()> {
+    let database = open_database(db)?;
+    let events = crate::flags::events::EventLog::on(database.dedicated_connection()?)?;
+    let loaded = crate::metrics::load(&events, since, chrono::Utc::now())?;
+    let report = crate::metrics::report(since, &loaded);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{} queries ({})", report.total_queries, since.as_str());
+        print!("{}", crate::traffic::summary_table(&report));
+    }
+    Ok(())
 }
 
 /// The database `--db` names, else the app's.
@@ -339,6 +466,8 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Data { command }) => data_command(cli.db, command),
+        Some(Command::Traffic(args)) => traffic_command(cli.db, *args),
+        Some(Command::Metrics { json, since }) => metrics_command(cli.db, json, since),
         Some(Command::Query {
             sql,
             json,

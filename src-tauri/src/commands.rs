@@ -10,29 +10,32 @@ use datagata_ipc::{
         SavedTable, TableInfo,
     },
 };
+use std::sync::Arc;
+
+use datagata_ipc::metrics::{MetricsReport, TimeRange};
 use tauri::{AppHandle, Manager, State};
 
 use crate::{Core, CoreError, app};
 
 #[tauri::command]
-pub fn device_facts(core: State<'_, Core>) -> DeviceFacts {
+pub fn device_facts(core: State<'_, Arc<Core>>) -> DeviceFacts {
     core.device_facts()
 }
 
 #[tauri::command]
-pub fn report_webgpu(core: State<'_, Core>, report: WebGpuReport) -> DeviceFacts {
+pub fn report_webgpu(core: State<'_, Arc<Core>>, report: WebGpuReport) -> DeviceFacts {
     core.report_webgpu(report)
 }
 
 #[tauri::command]
-pub fn targeting(core: State<'_, Core>) -> Result<TargetingView, String> {
+pub fn targeting(core: State<'_, Arc<Core>>) -> Result<TargetingView, String> {
     core.targeting().map_err(|e| e.to_string())
 }
 
 #[tauri::command]
 pub fn set_profile(
     app: AppHandle,
-    core: State<'_, Core>,
+    core: State<'_, Arc<Core>>,
     profile: Profile,
 ) -> Result<TargetingView, String> {
     let view = core.set_profile(profile).map_err(|e| e.to_string())?;
@@ -45,7 +48,8 @@ async fn blocking<T: Send + 'static>(
     app: AppHandle,
     work: impl FnOnce(&Core) -> Result<T, CoreError> + Send + 'static,
 ) -> Result<T, String> {
-    tauri::async_runtime::spawn_blocking(move || work(&app.state::<Core>()))
+    let core = app.state::<Arc<Core>>().inner().clone();
+    tauri::async_runtime::spawn_blocking(move || work(&core))
         .await
         .map_err(|e| format!("the background task failed: {e}"))?
         .map_err(|e| e.to_string())
@@ -117,4 +121,9 @@ pub async fn connect_motherduck(
     token: Option<String>,
 ) -> Result<MotherDuckStatus, String> {
     blocking(app, move |core| core.connect_motherduck(token.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn metrics(app: AppHandle, range: TimeRange) -> Result<MetricsReport, String> {
+    blocking(app, move |core| core.metrics(range)).await
 }

@@ -2,7 +2,9 @@
 //! as they land) that the CLI and the Tauri shell both drive. Nothing here needs a window except
 //! [`app`], so every behaviour can be tested without one.
 
+pub mod ai;
 pub mod app;
+pub mod automation;
 pub mod cli;
 pub mod commands;
 pub mod context;
@@ -10,6 +12,7 @@ pub mod data;
 pub mod device;
 pub mod flags;
 pub mod metrics;
+pub mod traffic;
 
 use std::{
     path::{Path, PathBuf},
@@ -23,6 +26,7 @@ use datagata_ipc::{
         PivotRequest, QueryRequest, QueryResult, QueryTarget, SaveTableOutcome, SaveTableRequest,
         SavedTable, TableInfo,
     },
+    metrics::{MetricsReport, QueryCompleted, TimeRange},
 };
 use serde_json::Value;
 
@@ -111,12 +115,24 @@ impl Core {
         })
     }
 
-    /// Records an event: first in the local event log, then through the SDK.
+    /// Records an event for the current profile: first in the local event log, then through
+    /// the SDK.
     pub fn track(&self, key: &str, data: Value, metric: Option<f64>) -> Result<(), CoreError> {
         let ctx = self.context(None)?;
+        self.track_for(&ctx, key, data, metric)
+    }
+
+    /// Records an event for `ctx` (the traffic generator's contexts are not the app's profile).
+    pub fn track_for(
+        &self,
+        ctx: &launchdarkly_server_sdk::Context,
+        key: &str,
+        data: Value,
+        metric: Option<f64>,
+    ) -> Result<(), CoreError> {
         self.events
-            .append(&TrackedEvent::new(&ctx, key, data.clone(), metric))?;
-        self.flags.track(&ctx, key, &data, metric);
+            .append(&TrackedEvent::new(ctx, key, data.clone(), metric))?;
+        self.flags.track(ctx, key, &data, metric);
         Ok(())
     }
 
@@ -313,6 +329,102 @@ impl Core {
         };
         self.data.motherduck().connect(&*self.data.conn()?, &token);
         Ok(self.data.motherduck_status())
+    }
+}
+
+/// Questions: the AI Config picks the provider for the person's context, the provider writes SQL
+/// where it can run, the read-only runner answers, and `query-completed` records what happened.
+impl Core {
+    /// Asks `question` as `profile` would. Where the provider cannot run here, the question's
+    /// `reference_sql` (when given) still runs, so the data path is measured; the event then says
+    /// the provider was unavailable and why, and the question counts as not answered.
+    pub fn ask(
+        &self,
+        profile: &Profile,
+        question: &str,
+        reference_sql: Option<&str>,
+        source: &str,
+    ) -> Result<(QueryCompleted, Option<QueryResult>), CoreError> {
+        let started = std::time::Instant::now();
+        let profile = context::validate_profile(profile.clone())?;
+        let ctx = context::build(
+            &profile,
+            &self.device_facts(),
+            &self.session,
+            Some(question),
+        )?;
+        let evaluation = self.flags.evaluate(&ctx, metrics::EXPERIMENT_FLAG);
+        let config = ai::AiConfig::from_value(&evaluation.value).filter(|c| c.enabled);
+        let provider = config.as_ref().map(|c| c.provider);
+        let generated = match provider {
+            Some(ai::Provider::MotherDuck) => ai::motherduck_sql(&self.data, question)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            Some(ai::Provider::WebLlm) => Err(ai::WEBLLM_HEADLESS.to_string()),
+            None => Err("the ai-config flag gave no enabled AI Config for this person".into()),
+        };
+        let (generation, reason, generation_ms, sql) = match generated {
+            Ok(Some((sql, ms))) => ("ok", None, Some(ms), Some(sql)),
+            Ok(None) => ("error", Some("no SQL came back".to_string()), None, None),
+            Err(why)
+                if matches!(provider, Some(ai::Provider::MotherDuck))
+                    && self.data.motherduck().require_connected().is_ok() =>
+            {
+                ("error", Some(why), None, None)
+            }
+            Err(why) => ("unavailable", Some(why), None, None),
+        };
+        let to_run = sql.as_deref().or(if generation == "unavailable" {
+            reference_sql
+        } else {
+            None
+        });
+        let (result, query_error) = match to_run {
+            Some(sql) => match self.data.run(&QueryRequest::local(sql)) {
+                Ok(r) => (Some(r), None),
+                Err(e) => (None, Some(e.to_string())),
+            },
+            None => (None, None),
+        };
+        let success = generation == "ok" && result.is_some();
+        let data = QueryCompleted {
+            provider: provider.map(|p| p.as_str()).unwrap_or("none").to_string(),
+            config_key: metrics::EXPERIMENT_FLAG.to_string(),
+            variation_key: config
+                .as_ref()
+                .map(|c| c.variation_key.clone())
+                .unwrap_or_default(),
+            question: question.to_string(),
+            generation: generation.to_string(),
+            reason: reason.or(query_error),
+            success,
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            generation_ms,
+            query_ms: result.as_ref().map(|r| r.elapsed_ms),
+            rows: result.as_ref().map(|r| r.total_rows),
+            input_tokens: None,
+            output_tokens: None,
+            time_to_first_token_ms: None,
+            cost_usd: if generation == "ok" && provider == Some(ai::Provider::MotherDuck) {
+                metrics::MOTHERDUCK_AI_COST_PER_QUERY
+            } else {
+                0.0
+            },
+            source: source.to_string(),
+        };
+        self.track_for(
+            &ctx,
+            metrics::QUERY_COMPLETED,
+            serde_json::to_value(&data).unwrap_or_default(),
+            Some(data.latency_ms),
+        )?;
+        Ok((data, result))
+    }
+
+    /// The metrics over the stored events.
+    pub fn metrics(&self, range: TimeRange) -> Result<MetricsReport, CoreError> {
+        let events = metrics::load(&self.events, range, chrono::Utc::now())?;
+        Ok(metrics::report(range, &events))
     }
 }
 

@@ -107,6 +107,43 @@ impl EventLog {
         Ok(())
     }
 
+    /// The events with `key`, oldest first, since `since` when given.
+    pub fn with_key(
+        &self,
+        key: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<TrackedEvent>, EventLogError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let since = since
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+            .unwrap_or_else(|| "1970-01-01 00:00:00".into());
+        let mut stmt = conn.prepare(
+            "SELECT strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%fZ'), event_key,
+                    context_keys::VARCHAR, data::VARCHAR, metric_value
+             FROM datagata_events WHERE event_key = ? AND occurred_at >= ?::TIMESTAMP
+             ORDER BY occurred_at",
+        )?;
+        let rows = stmt.query_map(duckdb::params![key, since], Self::row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn row(row: &duckdb::Row<'_>) -> Result<TrackedEvent, duckdb::Error> {
+        let at: String = row.get(0)?;
+        let context_keys: String = row.get(2)?;
+        let data: Option<String> = row.get(3)?;
+        Ok(TrackedEvent {
+            at: DateTime::parse_from_rfc3339(&at)
+                .map(Into::into)
+                .unwrap_or_default(),
+            key: row.get(1)?,
+            context_keys: serde_json::from_str(&context_keys).unwrap_or_default(),
+            data: data
+                .and_then(|d| serde_json::from_str(&d).ok())
+                .unwrap_or(Value::Null),
+            metric_value: row.get(4)?,
+        })
+    }
+
     /// The newest events first.
     pub fn recent(&self, limit: usize) -> Result<Vec<TrackedEvent>, EventLogError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
@@ -115,22 +152,7 @@ impl EventLog {
                     context_keys::VARCHAR, data::VARCHAR, metric_value
              FROM datagata_events ORDER BY occurred_at DESC LIMIT ?",
         )?;
-        let rows = stmt.query_map(duckdb::params![limit as i64], |row| {
-            let at: String = row.get(0)?;
-            let context_keys: String = row.get(2)?;
-            let data: Option<String> = row.get(3)?;
-            Ok(TrackedEvent {
-                at: DateTime::parse_from_rfc3339(&at)
-                    .map(Into::into)
-                    .unwrap_or_default(),
-                key: row.get(1)?,
-                context_keys: serde_json::from_str(&context_keys).unwrap_or_default(),
-                data: data
-                    .and_then(|d| serde_json::from_str(&d).ok())
-                    .unwrap_or(Value::Null),
-                metric_value: row.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map(duckdb::params![limit as i64], Self::row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
