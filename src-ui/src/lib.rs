@@ -5,6 +5,7 @@
 pub mod bridge;
 pub mod dashboard;
 pub mod machine;
+pub mod metrics;
 pub mod profile;
 pub mod query;
 
@@ -15,20 +16,27 @@ use yew::prelude::*;
 enum Tab {
     Dashboard,
     Query,
+    Metrics,
 }
 
 /// The app shell: header, the tab bar and the views. The dashboard is the default view; the
-/// Query view mounts on its first visit and then stays mounted (hidden) so its result survives.
+/// Query view mounts on its first visit and then stays mounted (hidden) so its result survives;
+/// so does the Metrics view, which reloads its report each time it is shown.
 #[function_component(App)]
 pub fn app() -> Html {
     let tab = use_state(|| Tab::Dashboard);
     let query_opened = use_state(|| false);
+    let metrics_opened = use_state(|| false);
     let choose = |t: Tab| {
         let tab = tab.clone();
         let query_opened = query_opened.clone();
+        let metrics_opened = metrics_opened.clone();
         Callback::from(move |_: MouseEvent| {
             if t == Tab::Query && !*query_opened {
                 query_opened.set(true);
+            }
+            if t == Tab::Metrics && !*metrics_opened {
+                metrics_opened.set(true);
             }
             tab.set(t);
         })
@@ -49,6 +57,7 @@ pub fn app() -> Html {
                 <nav class="tabs" role="tablist">
                     { tab_button(Tab::Dashboard, "tab-dashboard", "Dashboard") }
                     { tab_button(Tab::Query, "tab-query", "Query") }
+                    { tab_button(Tab::Metrics, "tab-metrics", "Metrics") }
                 </nav>
             </header>
             <main>
@@ -58,6 +67,11 @@ pub fn app() -> Html {
                 if *query_opened {
                     <div class="view" hidden={ *tab != Tab::Query }>
                         <query::QueryView active={ *tab == Tab::Query } />
+                    </div>
+                }
+                if *metrics_opened {
+                    <div class="view" hidden={ *tab != Tab::Metrics }>
+                        <metrics::MetricsView active={ *tab == Tab::Metrics } />
                     </div>
                 }
             </main>

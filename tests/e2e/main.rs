@@ -2,6 +2,7 @@
 
 use std::{process::Command, time::Duration};
 
+mod metrics;
 mod query;
 
 use datagata_e2e::{App, app_binary};

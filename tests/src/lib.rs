@@ -8,7 +8,7 @@
 
 use std::{
     net::TcpListener,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::Stdio,
     time::{Duration, Instant},
 };
@@ -59,8 +59,26 @@ impl App {
     /// empty data and config directories (XDG), so it starts as on a first launch and never
     /// touches the tester's own settings.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_in(tempfile::tempdir()?).await
+    }
+
+    /// Runs the `datagata` CLI with `home` as its XDG home: the same data directory the app
+    /// started with [`App::start_in`] uses.
+    pub fn cli(home: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+        Ok(std::process::Command::new(app_binary()?)
+            .args(args)
+            .current_dir(home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("DATAGATA_SAMPLE_ROWS", SAMPLE_ROWS.to_string())
+            .env_remove("DATAGATA_DATA_DIR")
+            .output()?)
+    }
+
+    /// Starts the app with `home` as its XDG home (data prepared there, e.g. by [`App::cli`]).
+    pub async fn start_in(home: tempfile::TempDir) -> anyhow::Result<Self> {
         let app = app_binary()?;
-        let home = tempfile::tempdir()?;
         let port = free_port()?;
         let native_port = free_port()?;
         // Its own process group, so stopping it also stops the WebKitWebDriver it starts (which

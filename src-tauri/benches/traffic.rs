@@ -1,0 +1,125 @@
+//! Throughput of the traffic pipeline without a provider: context → AI Config evaluation →
+//! the question's reference SQL on the 1,000,000-row sample → `query-completed` stored (local log
+//! and SDK), at concurrency 2. Reports questions/s, DuckDB's own query time, and the per-question
+//! overhead outside the query (p50/p99). Target: ≥ 1,000 questions/s with p99 overhead < 1 ms.
+//!
+//! `cargo bench -p datagata --bench traffic` (`BENCH_QUESTIONS`, default 2,000).
+
+use std::{
+    path::PathBuf,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use datagata::{
+    Core,
+    data::Database,
+    flags::{FlagSource, Flags, events::EventLog},
+    traffic::{self, Asker, Question, TrafficOptions},
+};
+use datagata_ipc::{Profile, metrics::QueryCompleted};
+
+const ROWS: u64 = 1_000_000;
+const SEED: u64 = 42;
+
+/// Times each whole `ask` (including storing the event) around the core.
+struct Timed<'a> {
+    core: &'a Core,
+    times: Mutex<Vec<(f64, f64)>>,
+}
+
+impl Asker for Timed<'_> {
+    fn ask(&self, profile: &Profile, question: &Question) -> Result<QueryCompleted, String> {
+        let started = Instant::now();
+        let done = Asker::ask(self.core, profile, question)?;
+        let total = started.elapsed().as_secs_f64() * 1000.0;
+        if let Ok(mut t) = self.times.lock() {
+            t.push((total, done.query_ms.unwrap_or(0.0)));
+        }
+        Ok(done)
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    datagata::metrics::stats::percentile(sorted, p).unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let questions: usize = std::env::var("BENCH_QUESTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let cached = target.join(format!("bench-data/taxi-{ROWS}-seed{SEED}.duckdb"));
+    let path = dir.path().join("bench.duckdb");
+    if cached.exists() {
+        std::fs::copy(&cached, &path).expect("copying the cached sample");
+    }
+    let data = Database::open(&path).expect("opening the bench database");
+    if data.origin().ok().and_then(|o| o.sample).is_none() {
+        eprintln!("generating {ROWS} trips …");
+        data.generate(ROWS, SEED).expect("generating");
+        drop(data);
+        let _ = std::fs::create_dir_all(cached.parent().unwrap_or(&target));
+        let _ = std::fs::copy(&path, &cached);
+        return main_with(&path, questions);
+    }
+    drop(data);
+    main_with(&path, questions)
+}
+
+fn main_with(path: &std::path::Path, questions: usize) {
+    let data = Database::open(path).expect("opening the bench database");
+    let events = EventLog::on(data.dedicated_connection().expect("a connection")).expect("log");
+    let flags = Flags::open(&FlagSource::Embedded).expect("flags");
+    let core = Core::new(None, flags, events, data).expect("core");
+    let timed = Timed {
+        core: &core,
+        times: Mutex::new(Vec::new()),
+    };
+    // Warm the pool and DuckDB's caches.
+    let warm = TrafficOptions {
+        count: 20,
+        delay: Duration::ZERO,
+        concurrency: 2,
+        seed: 1,
+    };
+    traffic::run(&timed, &warm, false, &|_| {}).expect("warm-up");
+    timed.times.lock().map(|mut t| t.clear()).ok();
+    let options = TrafficOptions {
+        count: questions,
+        delay: Duration::ZERO,
+        concurrency: 2,
+        seed: 7,
+    };
+    let started = Instant::now();
+    let run = traffic::run(&timed, &options, false, &|_| {}).expect("the run");
+    let wall = started.elapsed().as_secs_f64();
+    let times = timed.times.into_inner().unwrap_or_default();
+    let mut overhead: Vec<f64> = times.iter().map(|(t, q)| t - q).collect();
+    overhead.sort_by(|a, b| a.total_cmp(b));
+    let mut query: Vec<f64> = times.iter().map(|(_, q)| *q).collect();
+    query.sort_by(|a, b| a.total_cmp(b));
+    let qps = run.requests.len() as f64 / wall;
+    let query_share: f64 = query.iter().sum::<f64>() / times.iter().map(|(t, _)| t).sum::<f64>();
+    println!(
+        "traffic pipeline: {} questions, concurrency 2, {ROWS}-row sample",
+        run.requests.len()
+    );
+    println!("  throughput                 {qps:8.1} questions/s (target ≥ 1,000)");
+    println!(
+        "  DuckDB query time          p50 {:.2} ms  p99 {:.2} ms  ({:.0}% of all time)",
+        percentile(&query, 50.0),
+        percentile(&query, 99.0),
+        query_share * 100.0
+    );
+    println!(
+        "  overhead outside the query p50 {:.3} ms  p99 {:.3} ms (target p99 < 1 ms)",
+        percentile(&overhead, 50.0),
+        percentile(&overhead, 99.0)
+    );
+    core.shutdown();
+}
