@@ -121,5 +121,31 @@ fn main_with(path: &std::path::Path, questions: usize) {
         percentile(&overhead, 50.0),
         percentile(&overhead, 99.0)
     );
+    // Where the overhead goes: the read-only check and storing one event, each alone.
+    let mut check: Vec<f64> = (0..500)
+        .map(|i| {
+            let started = Instant::now();
+            let sql = traffic::QUESTIONS[i % traffic::QUESTIONS.len()].reference_sql;
+            core.data().check(sql).expect("reference SQL passes");
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    check.sort_by(|a, b| a.total_cmp(b));
+    let mut track: Vec<f64> = (0..500)
+        .map(|_| {
+            let started = Instant::now();
+            core.track("bench-event", serde_json::json!({"n": 1}), Some(1.0))
+                .expect("tracked");
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    track.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "  of which: read-only check  p50 {:.3} ms  p99 {:.3} ms; storing an event p50 {:.3} ms  p99 {:.3} ms",
+        percentile(&check, 50.0),
+        percentile(&check, 99.0),
+        percentile(&track, 50.0),
+        percentile(&track, 99.0)
+    );
     core.shutdown();
 }
