@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod ai;
 pub mod data;
 pub mod metrics;
 
@@ -45,6 +46,21 @@ pub mod command {
     pub const CONNECT_MOTHERDUCK: &str = "connect_motherduck";
     /// `metrics(range: TimeRange) -> MetricsReport`: per provider and the ai-config experiment.
     pub const METRICS: &str = "metrics";
+    /// `ai_panel() -> AiPanelView`: the AI Config for this person and each provider's state.
+    pub const AI_PANEL: &str = "ai_panel";
+    /// `set_provider_choice(choice: ProviderChoice) -> AiPanelView`: saved, and sent in the
+    /// session context from then on.
+    pub const SET_PROVIDER_CHOICE: &str = "set_provider_choice";
+    /// `ask(request: AskRequest) -> AskPrepared`: cloud answers with SQL, local with the prompt.
+    pub const ASK: &str = "ask";
+    /// `local_generated(report: LocalGeneration) -> String`: WebLLM's reply → the SQL in it.
+    pub const LOCAL_GENERATED: &str = "local_generated";
+    /// `local_failed(report: LocalFailure) -> ()`: WebLLM failed or was stopped.
+    pub const LOCAL_FAILED: &str = "local_failed";
+    /// `run_answer(request: RunAnswerRequest) -> AiAnswer`: the (edited) SQL, read-only.
+    pub const RUN_ANSWER: &str = "run_answer";
+    /// `ai_feedback(request: FeedbackRequest) -> ()`: thumbs up or down on an answer.
+    pub const AI_FEEDBACK: &str = "ai_feedback";
 }
 
 /// The kind of machine, as used by the LaunchDarkly `session` context (`deviceType`).

@@ -1,0 +1,186 @@
+//! The AI panel's contract: which provider a person may use and why not, a question's way to SQL
+//! (cloud: MotherDuck's `prompt_sql` in the backend; local: WebLLM in the WebView with the prompt
+//! the backend built), the answer with its provider, model, latency and tokens, and feedback.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::QueryResult;
+
+/// What the person picks in the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderChoice {
+    /// WebLLM on this machine's GPU, in the WebView.
+    Local,
+    /// MotherDuck's AI.
+    Cloud,
+}
+
+impl ProviderChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderChoice::Local => "local",
+            ProviderChoice::Cloud => "cloud",
+        }
+    }
+
+    /// The provider name used in events and metrics.
+    pub fn provider(self) -> &'static str {
+        match self {
+            ProviderChoice::Local => "webllm",
+            ProviderChoice::Cloud => "motherduck-ai",
+        }
+    }
+}
+
+/// One option in the panel, and why it cannot be used when it cannot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderOption {
+    pub choice: ProviderChoice,
+    pub provider: String,
+    pub available: bool,
+    /// E.g. "webllm-access is off for you: no rule matched, so the default applies", "this
+    /// WebView has no WebGPU …", "no MotherDuck token …".
+    pub reason: Option<String>,
+}
+
+/// A chat message for the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+/// Everything the AI panel shows before a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AiPanelView {
+    pub config_key: String,
+    /// The AI Config variation this person gets (`motherduck-ai` or `webllm`).
+    pub variation_key: String,
+    pub version: u64,
+    /// Why this variation, in words (LaunchDarkly's reason).
+    pub explanation: String,
+    /// The variation's provider.
+    pub default_choice: ProviderChoice,
+    /// The saved choice when there is one and it is available, else the default.
+    pub chosen: ProviderChoice,
+    /// Local first, then cloud.
+    pub options: Vec<ProviderOption>,
+    /// The model WebLLM would load (the AI Config's, or its q4f32 build when the GPU lacks
+    /// `shader-f16`).
+    pub local_model: String,
+    pub cloud_model: String,
+}
+
+/// A previous attempt whose SQL failed, fed back once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedAttempt {
+    pub sql: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AskRequest {
+    pub question: String,
+    pub choice: ProviderChoice,
+    /// Set on the one retry after the SQL failed.
+    pub retry_of: Option<FailedAttempt>,
+}
+
+/// The way to SQL the backend prepared for one question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Generation {
+    /// Cloud: the backend already has the SQL.
+    #[serde(rename_all = "camelCase")]
+    Sql { sql: String, generation_ms: f64 },
+    /// Local: run these messages through WebLLM in the WebView, then report with
+    /// `local_generated`.
+    #[serde(rename_all = "camelCase")]
+    LocalPrompt {
+        model: String,
+        messages: Vec<ChatMessage>,
+        max_tokens: Option<u64>,
+        temperature: Option<f64>,
+    },
+}
+
+/// A question under way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AskPrepared {
+    /// Names this question in the calls that follow.
+    pub question_id: String,
+    pub choice: ProviderChoice,
+    pub provider: String,
+    pub model: String,
+    pub config_key: String,
+    pub variation_key: String,
+    pub version: u64,
+    pub generation: Generation,
+}
+
+/// What WebLLM produced in the WebView for a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalGeneration {
+    pub question_id: String,
+    /// The model's whole reply (the backend takes the SQL out of it).
+    pub text: String,
+    pub generation_ms: f64,
+    pub time_to_first_token_ms: Option<f64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+}
+
+/// WebLLM failed (or was stopped) in the WebView.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalFailure {
+    pub question_id: String,
+    pub error: String,
+    /// The person pressed Stop.
+    pub stopped: bool,
+}
+
+/// The generated SQL (as the person may have edited it) to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunAnswerRequest {
+    pub question_id: String,
+    pub sql: String,
+}
+
+/// The answer to a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AiAnswer {
+    pub question_id: String,
+    pub provider: String,
+    pub model: String,
+    pub variation_key: String,
+    pub sql: String,
+    pub result: Option<QueryResult>,
+    /// Why the SQL did not run (refused or failed), when it did not.
+    pub error: Option<String>,
+    /// A failed first attempt may be retried once with the error fed back.
+    pub can_retry: bool,
+    /// Question to answer, end to end.
+    pub latency_ms: f64,
+    pub generation_ms: Option<f64>,
+    pub time_to_first_token_ms: Option<f64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackRequest {
+    pub question_id: String,
+    pub positive: bool,
+}
