@@ -27,6 +27,13 @@ fn main() {
                 "drop_table",
                 "connect_motherduck",
                 "metrics",
+                "ai_panel",
+                "set_provider_choice",
+                "ask",
+                "local_generated",
+                "local_failed",
+                "run_answer",
+                "ai_feedback",
             ])),
     )
     .expect("tauri-build: reading ../tauri.conf.json and capabilities/");

@@ -1,7 +1,7 @@
 //! The Tauri shell: plugins, managed state, command registration, and where the person's
 //! settings live (tauri-plugin-store's `settings.json` in the app's data directory).
 
-use datagata_ipc::Profile;
+use datagata_ipc::{Profile, ai::ProviderChoice};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
 
@@ -11,6 +11,7 @@ use crate::{Core, automation, commands, data};
 
 const SETTINGS: &str = "settings.json";
 const PROFILE_KEY: &str = "profile";
+const PROVIDER_KEY: &str = "aiProvider";
 
 /// The profile an earlier launch saved; `None` on first launch (or if the saved one is
 /// unreadable, which is logged and treated as a first launch rather than a crash).
@@ -23,6 +24,24 @@ fn load_profile<R: Runtime>(app: &AppHandle<R>) -> Option<Profile> {
     serde_json::from_value(value)
         .inspect_err(|e| tracing::warn!("ignoring the saved profile, it does not parse: {e}"))
         .ok()
+}
+
+/// The AI provider chosen at an earlier launch, if any.
+fn load_provider_choice<R: Runtime>(app: &AppHandle<R>) -> Option<ProviderChoice> {
+    let value = app.store(SETTINGS).ok()?.get(PROVIDER_KEY)?;
+    serde_json::from_value(value).ok()
+}
+
+/// Saves the AI provider choice for the next launches.
+pub fn save_provider_choice<R: Runtime>(
+    app: &AppHandle<R>,
+    choice: ProviderChoice,
+) -> Result<(), String> {
+    let store = app.store(SETTINGS).map_err(|e| e.to_string())?;
+    store.set(PROVIDER_KEY, serde_json::json!(choice));
+    store
+        .save()
+        .map_err(|e| format!("saving your provider choice failed: {e}"))
 }
 
 /// Saves the profile so the next launch starts with it.
@@ -45,6 +64,7 @@ pub fn run() -> tauri::Result<()> {
             let data_dir = app.path().app_data_dir()?;
             let profile = load_profile(app.handle());
             let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
+            core.restore_provider_choice(load_provider_choice(app.handle()));
             let motherduck = data::motherduck::token(core.data().files_root()).is_some();
             let core = Arc::new(core);
             app.manage(core.clone());
@@ -91,6 +111,13 @@ pub fn run() -> tauri::Result<()> {
             commands::drop_table,
             commands::connect_motherduck,
             commands::metrics,
+            commands::ai_panel,
+            commands::set_provider_choice,
+            commands::ask,
+            commands::local_generated,
+            commands::local_failed,
+            commands::run_answer,
+            commands::ai_feedback,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {

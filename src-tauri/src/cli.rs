@@ -44,6 +44,21 @@ pub enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// Ask a question as the AI panel does, headless: the cloud provider where a MotherDuck token
+    /// and network exist; local AI needs the app (WebLLM runs in its WebView). Exit codes: 3 cloud
+    /// unavailable or failed, 4 local asked for, 5 the SQL failed.
+    Ask {
+        question: String,
+        /// cloud or local (default: the AI Config's choice for the profile).
+        #[arg(long, value_parser = parse_lowercase::<datagata_ipc::ai::ProviderChoice>)]
+        provider: Option<datagata_ipc::ai::ProviderChoice>,
+        /// Ask as this plan (trial, starter, premium) instead of the default profile.
+        #[arg(long, value_parser = parse_lowercase::<Tier>)]
+        tier: Option<Tier>,
+        /// Print the answer (SQL, rows, provider, latency, tokens) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Ask N random people's questions through the app's core (or the running app) and report
     /// per provider: `datagata traffic 100 50`.
     Traffic(Box<TrafficArgs>),
@@ -311,6 +326,85 @@ fn metrics_command(
     Ok(())
 }
 
+/// Exit codes of `datagata ask` beyond clap's 2 and anyhow's 1.
+pub mod ask_exit {
+    /// The cloud provider is unavailable (no token, offline) or failed.
+    pub const CLOUD_UNAVAILABLE: i32 = 3;
+    /// Local AI was asked for: WebLLM runs only inside the app's WebView.
+    pub const LOCAL_NEEDS_THE_APP: i32 = 4;
+    /// The generated SQL was refused or failed.
+    pub const SQL_FAILED: i32 = 5;
+}
+
+/// `datagata ask`: the AI panel's flow without a window; returns the process exit code.
+fn ask_command(
+    db: Option<PathBuf>,
+    question: String,
+    provider: Option<datagata_ipc::ai::ProviderChoice>,
+    tier: Option<Tier>,
+    json: bool,
+) -> anyhow::Result<i32> {
+    use datagata_ipc::ai::{AskRequest, Generation, ProviderChoice, RunAnswerRequest};
+    let runtime = tokio::runtime::Runtime::new()?;
+    let core = headless_core(&runtime, db)?;
+    if let Some(tier) = tier {
+        core.set_profile(Profile {
+            tier,
+            ..Profile::default()
+        })?;
+    }
+    let choice = match provider {
+        Some(p) => p,
+        None => core.ai_panel()?.chosen,
+    };
+    if choice == ProviderChoice::Local {
+        eprintln!("datagata ask: {}", crate::ai::WEBLLM_HEADLESS);
+        return Ok(ask_exit::LOCAL_NEEDS_THE_APP);
+    }
+    let prepared = match core.ask_ai(&AskRequest {
+        question,
+        choice,
+        retry_of: None,
+    }) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("datagata ask: {e}");
+            core.shutdown();
+            return Ok(ask_exit::CLOUD_UNAVAILABLE);
+        }
+    };
+    let Generation::Sql { sql, .. } = prepared.generation else {
+        eprintln!("datagata ask: {}", crate::ai::WEBLLM_HEADLESS);
+        return Ok(ask_exit::LOCAL_NEEDS_THE_APP);
+    };
+    let answer = core.run_answer(&RunAnswerRequest {
+        question_id: prepared.question_id,
+        sql,
+    })?;
+    core.shutdown();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else {
+        println!("{}", answer.sql);
+        if let Some(r) = &answer.result {
+            eprintln!(
+                "{} ({} via {}, {:.0} ms)",
+                r.summary(),
+                answer.model,
+                answer.provider,
+                answer.latency_ms
+            );
+        }
+    }
+    match &answer.error {
+        Some(e) => {
+            eprintln!("datagata ask: the SQL did not run: {e}");
+            Ok(ask_exit::SQL_FAILED)
+        }
+        None => Ok(0),
+    }
+}
+
 /// The database `--db` names, else the app's.
 fn open_database(db: Option<PathBuf>) -> anyhow::Result<data::Database> {
     let path = db.unwrap_or_else(|| crate::data_dir().join(crate::DATABASE_FILE));
@@ -467,6 +561,18 @@ pub fn main() -> anyhow::Result<()> {
         }
         Some(Command::Data { command }) => data_command(cli.db, command),
         Some(Command::Traffic(args)) => traffic_command(cli.db, *args),
+        Some(Command::Ask {
+            question,
+            provider,
+            tier,
+            json,
+        }) => {
+            let code = ask_command(cli.db, question, provider, tier, json)?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
         Some(Command::Metrics { json, since }) => metrics_command(cli.db, json, since),
         Some(Command::Query {
             sql,
@@ -617,5 +723,34 @@ mod data_cli_tests {
             "import needs files"
         );
         assert!(run(&["data", "import", "/no/such.parquet", "--db", db]).is_err());
+    }
+
+    #[test]
+    fn ask_says_why_each_provider_cannot_answer_here_with_its_exit_code() {
+        if std::env::var_os(data::motherduck::TOKEN_ENV).is_some() {
+            return; // a developer's real token: the cloud path may answer
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = Some(dir.path().join("ask.duckdb"));
+        data::Database::open(db.as_ref().unwrap())
+            .unwrap()
+            .generate(1_000, 1)
+            .unwrap();
+        let q = "What is the average trip distance?".to_string();
+        let cloud = Some(datagata_ipc::ai::ProviderChoice::Cloud);
+        let local = Some(datagata_ipc::ai::ProviderChoice::Local);
+        assert_eq!(
+            ask_command(db.clone(), q.clone(), cloud, None, false).unwrap(),
+            ask_exit::CLOUD_UNAVAILABLE
+        );
+        assert_eq!(
+            ask_command(db.clone(), q.clone(), local, None, false).unwrap(),
+            ask_exit::LOCAL_NEEDS_THE_APP
+        );
+        // A trial user's AI Config picks the cloud.
+        assert_eq!(
+            ask_command(db, q, None, Some(Tier::Trial), false).unwrap(),
+            ask_exit::CLOUD_UNAVAILABLE
+        );
     }
 }

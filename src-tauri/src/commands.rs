@@ -12,7 +12,13 @@ use datagata_ipc::{
 };
 use std::sync::Arc;
 
-use datagata_ipc::metrics::{MetricsReport, TimeRange};
+use datagata_ipc::{
+    ai::{
+        AiAnswer, AiPanelView, AskPrepared, AskRequest, FeedbackRequest, LocalFailure,
+        LocalGeneration, ProviderChoice, RunAnswerRequest,
+    },
+    metrics::{MetricsReport, TimeRange},
+};
 use tauri::{AppHandle, Manager, State};
 
 use crate::{Core, CoreError, app};
@@ -126,4 +132,44 @@ pub async fn connect_motherduck(
 #[tauri::command]
 pub async fn metrics(app: AppHandle, range: TimeRange) -> Result<MetricsReport, String> {
     blocking(app, move |core| core.metrics(range)).await
+}
+
+#[tauri::command]
+pub async fn ai_panel(app: AppHandle) -> Result<AiPanelView, String> {
+    blocking(app, |core| core.ai_panel()).await
+}
+
+#[tauri::command]
+pub async fn set_provider_choice(
+    app: AppHandle,
+    choice: ProviderChoice,
+) -> Result<AiPanelView, String> {
+    let view = blocking(app.clone(), move |core| core.set_provider_choice(choice)).await?;
+    app::save_provider_choice(&app, choice)?;
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn ask(app: AppHandle, request: AskRequest) -> Result<AskPrepared, String> {
+    blocking(app, move |core| core.ask_ai(&request)).await
+}
+
+#[tauri::command]
+pub async fn local_generated(app: AppHandle, report: LocalGeneration) -> Result<String, String> {
+    blocking(app, move |core| core.local_generated(&report)).await
+}
+
+#[tauri::command]
+pub async fn local_failed(app: AppHandle, report: LocalFailure) -> Result<(), String> {
+    blocking(app, move |core| core.local_failed(&report)).await
+}
+
+#[tauri::command]
+pub async fn run_answer(app: AppHandle, request: RunAnswerRequest) -> Result<AiAnswer, String> {
+    blocking(app, move |core| core.run_answer(&request)).await
+}
+
+#[tauri::command]
+pub async fn ai_feedback(app: AppHandle, request: FeedbackRequest) -> Result<(), String> {
+    blocking(app, move |core| core.ai_feedback(&request)).await
 }

@@ -36,6 +36,8 @@ pub struct Session {
     pub started_at: DateTime<Utc>,
     /// Region from the system time zone (see [`region_for_time_zone`]).
     pub region: String,
+    /// The AI provider the person chose in the AI panel (`local` or `cloud`), once chosen.
+    pub ai_provider: Option<String>,
 }
 
 impl Session {
@@ -46,6 +48,7 @@ impl Session {
             id: uuid::Uuid::new_v4().to_string(),
             started_at: Utc::now(),
             region: region_for_time_zone(&zone).to_string(),
+            ai_provider: None,
         }
     }
 }
@@ -252,6 +255,9 @@ pub fn build(
         .set_string("arch", device.arch.as_str())
         .set_float("cpuCores", device.cpu_cores as f64)
         .set_float("memoryGb", device.memory_gib());
+    if let Some(choice) = &session.ai_provider {
+        sess.set_string("aiProviderChoice", choice.as_str());
+    }
     let webgpu = device.webgpu.as_ref();
     sess.set_bool("webgpu", webgpu.is_some_and(|w| w.usable()));
     if let Some(adapter) = webgpu.and_then(|w| w.adapter.as_ref())
@@ -306,6 +312,7 @@ mod tests {
                 .unwrap()
                 .into(),
             region: "EU".into(),
+            ai_provider: None,
         }
     }
 

@@ -65,6 +65,9 @@ pub enum CoreError {
     Context(#[from] ContextError),
     #[error(transparent)]
     Data(#[from] DataError),
+    /// The AI panel: a provider that cannot answer, a question that is unknown, bad input.
+    #[error("{0}")]
+    Ai(String),
     /// A flag-gated feature the current profile does not get (the reason is LaunchDarkly's).
     #[error("{feature} is locked for you: {reason}")]
     Locked { feature: String, reason: String },
@@ -79,6 +82,7 @@ pub struct Core {
     flags: Flags,
     events: EventLog,
     data: Database,
+    ai: ai::questions::AiState,
 }
 
 impl Core {
@@ -112,6 +116,7 @@ impl Core {
             flags,
             events,
             data,
+            ai: ai::questions::AiState::default(),
         })
     }
 
@@ -181,9 +186,17 @@ impl Core {
         context::build(
             &self.profile(),
             &self.device_facts(),
-            &self.session,
+            &self.session(),
             question,
         )
+    }
+
+    /// This launch's session, with the AI provider the person chose.
+    fn session(&self) -> Session {
+        Session {
+            ai_provider: self.ai.choice().map(|c| c.as_str().to_string()),
+            ..self.session.clone()
+        }
     }
 
     /// Who gets what, and why, for the current profile.
@@ -193,7 +206,7 @@ impl Core {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let ctx = context::build(&profile, &self.device_facts(), &self.session, None)?;
+        let ctx = context::build(&profile, &self.device_facts(), &self.session(), None)?;
         Ok(TargetingView {
             flags: self.flags.views(&ctx),
             all_flags: self.flags.all_flags_state(&ctx),
@@ -350,7 +363,7 @@ impl Core {
         let ctx = context::build(
             &profile,
             &self.device_facts(),
-            &self.session,
+            &self.session(),
             Some(question),
         )?;
         let evaluation = self.flags.evaluate(&ctx, metrics::EXPERIMENT_FLAG);

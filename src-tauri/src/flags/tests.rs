@@ -11,6 +11,7 @@ fn session(id: &str) -> Session {
         id: id.into(),
         started_at: chrono::Utc::now(),
         region: "US-EAST".into(),
+        ai_provider: None,
     }
 }
 

@@ -29,6 +29,7 @@ fn premium() -> launchdarkly_server_sdk::Context {
         id: "live-session".into(),
         started_at: chrono::Utc::now(),
         region: "EU".into(),
+        ai_provider: None,
     };
     context::build(&profile, &device, &session, None).unwrap()
 }
