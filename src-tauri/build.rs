@@ -34,6 +34,8 @@ fn main() {
                 "local_failed",
                 "run_answer",
                 "ai_feedback",
+                "import_model_folder",
+                "forget_model_folder",
             ])),
     )
     .expect("tauri-build: reading ../tauri.conf.json and capabilities/");

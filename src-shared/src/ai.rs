@@ -39,6 +39,9 @@ impl ProviderChoice {
 pub struct ProviderOption {
     pub choice: ProviderChoice,
     pub provider: String,
+    /// The flags let this person pick it (it may still be unable to answer right now).
+    pub selectable: bool,
+    /// It can answer right now.
     pub available: bool,
     /// E.g. "webllm-access is off for you: no rule matched, so the default applies", "this
     /// WebView has no WebGPU …", "no MotherDuck token …".
@@ -64,7 +67,8 @@ pub struct AiPanelView {
     pub explanation: String,
     /// The variation's provider.
     pub default_choice: ProviderChoice,
-    /// The saved choice when there is one and it is available, else the default.
+    /// The saved choice when there is one and the flags allow it, else the default when the
+    /// flags allow it, else cloud.
     pub chosen: ProviderChoice,
     /// Local first, then cloud.
     pub options: Vec<ProviderOption>,
@@ -72,6 +76,34 @@ pub struct AiPanelView {
     /// `shader-f16`).
     pub local_model: String,
     pub cloud_model: String,
+    /// Model folders imported from disk, served to WebLLM by the app itself.
+    pub local_models: Vec<ImportedModel>,
+}
+
+/// A WebLLM model folder already on this machine (weights, `mlc-chat-config.json`, tokenizer and
+/// usually the model library `.wasm`), served to WebLLM from the app's own `dgmodel` protocol so
+/// a machine without internet can still run it. The files stay where they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedModel {
+    /// WebLLM's model id: the folder's name.
+    pub model_id: String,
+    /// The folder on disk.
+    pub path: String,
+    pub files: u64,
+    pub bytes: u64,
+    /// WebLLM's `ModelRecord.model` for it (the app's protocol).
+    pub model_url: String,
+    /// WebLLM's `ModelRecord.model_lib`: the `.wasm` in the folder, or `None` when the folder has
+    /// none and WebLLM's prebuilt library for this id is downloaded instead.
+    pub model_lib_url: Option<String>,
+}
+
+/// Import a model folder from disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportModelRequest {
+    pub path: String,
 }
 
 /// A previous attempt whose SQL failed, fed back once.

@@ -61,6 +61,12 @@ pub mod command {
     pub const RUN_ANSWER: &str = "run_answer";
     /// `ai_feedback(request: FeedbackRequest) -> ()`: thumbs up or down on an answer.
     pub const AI_FEEDBACK: &str = "ai_feedback";
+    /// `import_model_folder(request: ImportModelRequest) -> AiPanelView`: a WebLLM model folder
+    /// on disk, checked and served to WebLLM by the app.
+    pub const IMPORT_MODEL_FOLDER: &str = "import_model_folder";
+    /// `forget_model_folder(model_id: String) -> AiPanelView`: stops serving an imported folder
+    /// (its files are left alone).
+    pub const FORGET_MODEL_FOLDER: &str = "forget_model_folder";
 }
 
 /// The kind of machine, as used by the LaunchDarkly `session` context (`deviceType`).

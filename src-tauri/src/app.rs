@@ -7,7 +7,7 @@ use tauri_plugin_store::StoreExt;
 
 use std::sync::Arc;
 
-use crate::{Core, automation, commands, data};
+use crate::{Core, ai::models, automation, commands, data, webview};
 
 const SETTINGS: &str = "settings.json";
 const PROFILE_KEY: &str = "profile";
@@ -56,15 +56,48 @@ pub fn save_profile<R: Runtime>(app: &AppHandle<R>, profile: &Profile) -> Result
         .map_err(|e| format!("saving your profile failed: {e}"))
 }
 
+/// Answers a request on the `dgmodel` protocol (imported model folders, read off the main thread).
+fn serve_model_file<R: Runtime>(
+    app: AppHandle<R>,
+    request: tauri::http::Request<Vec<u8>>,
+    responder: tauri::UriSchemeResponder,
+) {
+    tauri::async_runtime::spawn_blocking(move || {
+        let path = request.uri().path();
+        let served = match app.try_state::<Arc<Core>>() {
+            Some(core) => core.model_folders().serve(path),
+            None => models::Served {
+                status: 503,
+                content_type: "text/plain; charset=utf-8",
+                body: b"the app is still starting".to_vec(),
+            },
+        };
+        let response = tauri::http::Response::builder()
+            .status(served.status)
+            .header(tauri::http::header::CONTENT_TYPE, served.content_type)
+            // WebLLM fetches from the page's origin and from its worker.
+            .header(tauri::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+            .body(served.body)
+            .unwrap_or_default();
+        responder.respond(response);
+    });
+}
+
 /// Opens the DataGata window and runs until it closes.
 pub fn run() -> tauri::Result<()> {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        .register_asynchronous_uri_scheme_protocol(models::SCHEME, |ctx, request, responder| {
+            serve_model_file(ctx.app_handle().clone(), request, responder)
+        })
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             let profile = load_profile(app.handle());
             let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
             core.restore_provider_choice(load_provider_choice(app.handle()));
+            if let Some(window) = app.get_webview_window("main") {
+                webview::enable_webgpu(&window);
+            }
             let motherduck = data::motherduck::token(core.data().files_root()).is_some();
             let core = Arc::new(core);
             app.manage(core.clone());
@@ -118,6 +151,8 @@ pub fn run() -> tauri::Result<()> {
             commands::local_failed,
             commands::run_answer,
             commands::ai_feedback,
+            commands::import_model_folder,
+            commands::forget_model_folder,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {

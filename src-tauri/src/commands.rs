@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use datagata_ipc::{
     ai::{
-        AiAnswer, AiPanelView, AskPrepared, AskRequest, FeedbackRequest, LocalFailure,
-        LocalGeneration, ProviderChoice, RunAnswerRequest,
+        AiAnswer, AiPanelView, AskPrepared, AskRequest, FeedbackRequest, ImportModelRequest,
+        LocalFailure, LocalGeneration, ProviderChoice, RunAnswerRequest,
     },
     metrics::{MetricsReport, TimeRange},
 };
@@ -172,4 +172,20 @@ pub async fn run_answer(app: AppHandle, request: RunAnswerRequest) -> Result<AiA
 #[tauri::command]
 pub async fn ai_feedback(app: AppHandle, request: FeedbackRequest) -> Result<(), String> {
     blocking(app, move |core| core.ai_feedback(&request)).await
+}
+
+#[tauri::command]
+pub async fn import_model_folder(
+    app: AppHandle,
+    request: ImportModelRequest,
+) -> Result<AiPanelView, String> {
+    blocking(app, move |core| {
+        core.import_model_folder(std::path::Path::new(&request.path))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn forget_model_folder(app: AppHandle, model_id: String) -> Result<AiPanelView, String> {
+    blocking(app, move |core| core.forget_model_folder(&model_id)).await
 }

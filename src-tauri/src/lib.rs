@@ -13,6 +13,7 @@ pub mod device;
 pub mod flags;
 pub mod metrics;
 pub mod traffic;
+pub mod webview;
 
 use std::{
     path::{Path, PathBuf},
@@ -68,6 +69,9 @@ pub enum CoreError {
     /// The AI panel: a provider that cannot answer, a question that is unknown, bad input.
     #[error("{0}")]
     Ai(String),
+    /// Importing or serving a local model folder.
+    #[error(transparent)]
+    Models(#[from] ai::models::ModelError),
     /// A flag-gated feature the current profile does not get (the reason is LaunchDarkly's).
     #[error("{feature} is locked for you: {reason}")]
     Locked { feature: String, reason: String },
@@ -83,6 +87,7 @@ pub struct Core {
     events: EventLog,
     data: Database,
     ai: ai::questions::AiState,
+    models: ai::models::ModelFolders,
 }
 
 impl Core {
@@ -115,6 +120,7 @@ impl Core {
             profile: RwLock::new((saved.unwrap_or_default(), first_launch)),
             flags,
             events,
+            models: ai::models::ModelFolders::open(data.files_root()),
             data,
             ai: ai::questions::AiState::default(),
         })

@@ -3,6 +3,7 @@
 //! can run in the backend — MotherDuck's `prompt_sql` through the DuckDB connection. The local
 //! provider (WebLLM) runs in the app's WebView; headless it is reported unavailable, with why.
 
+pub mod models;
 pub mod questions;
 
 use std::time::Instant;

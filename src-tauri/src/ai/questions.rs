@@ -111,14 +111,14 @@ impl Core {
 
     fn local_option(&self, ctx: &Context) -> ProviderOption {
         let access = self.flags.evaluate(ctx, "webllm-access");
-        let facts = self.device_facts();
-        let reason = if access.value != Value::Bool(true) {
+        let selectable = access.value == Value::Bool(true);
+        let reason = if !selectable {
             Some(format!(
                 "webllm-access is off for you: {}",
                 self.flags.explain("webllm-access", &access)
             ))
         } else {
-            match facts.webgpu.as_ref() {
+            match self.device_facts().webgpu.as_ref() {
                 None => Some("the WebView has not reported WebGPU yet".to_string()),
                 Some(w) if !w.usable() => Some(format!(
                     "this WebView has no WebGPU ({}); local AI needs a WebView with WebGPU: \
@@ -132,6 +132,7 @@ impl Core {
         ProviderOption {
             choice: ProviderChoice::Local,
             provider: ProviderChoice::Local.provider().into(),
+            selectable,
             available: reason.is_none(),
             reason,
         }
@@ -147,6 +148,8 @@ impl Core {
         ProviderOption {
             choice: ProviderChoice::Cloud,
             provider: ProviderChoice::Cloud.provider().into(),
+            // No flag gates the cloud provider: it is the AI Config's fallback for everyone.
+            selectable: true,
             available: reason.is_none(),
             reason,
         }
@@ -175,10 +178,16 @@ impl Core {
             _ => ProviderChoice::Cloud,
         };
         let options = vec![self.local_option(&ctx), self.cloud_option()];
-        let saved = self.ai.choice();
-        let chosen = saved
-            .filter(|c| options.iter().any(|o| o.choice == *c && o.available))
-            .unwrap_or(default_choice);
+        // A choice the flags allow stands even while that provider cannot answer (no WebGPU, no
+        // token): the panel shows why, and nothing is switched behind the person's back.
+        let selectable =
+            |c: &ProviderChoice| options.iter().any(|o| o.choice == *c && o.selectable);
+        let chosen = self
+            .ai
+            .choice()
+            .filter(selectable)
+            .or(Some(default_choice).filter(selectable))
+            .unwrap_or(ProviderChoice::Cloud);
         Ok(AiPanelView {
             config_key: metrics::EXPERIMENT_FLAG.into(),
             variation_key: config_ref
@@ -191,13 +200,44 @@ impl Core {
             options,
             local_model: self.local_model(config_ref),
             cloud_model: CLOUD_MODEL.into(),
+            local_models: self.models.list(),
         })
     }
 
-    /// Saves the person's provider choice (sent in the session context from now on).
+    /// Saves the person's provider choice (sent in the session context from now on); a choice
+    /// the flags do not allow is refused with their reason.
     pub fn set_provider_choice(&self, choice: ProviderChoice) -> Result<AiPanelView, CoreError> {
+        let ctx = self.context(None)?;
+        let option = match choice {
+            ProviderChoice::Local => self.local_option(&ctx),
+            ProviderChoice::Cloud => self.cloud_option(),
+        };
+        if !option.selectable {
+            return Err(fail(format!(
+                "{} cannot be chosen: {}",
+                option.provider,
+                option.reason.unwrap_or_default()
+            )));
+        }
         self.restore_provider_choice(Some(choice));
         self.ai_panel()
+    }
+
+    /// Checks a WebLLM model folder on disk and serves it to WebLLM from now on.
+    pub fn import_model_folder(&self, path: &std::path::Path) -> Result<AiPanelView, CoreError> {
+        self.models.import(path)?;
+        self.ai_panel()
+    }
+
+    /// Stops serving an imported model folder (its files stay).
+    pub fn forget_model_folder(&self, model_id: &str) -> Result<AiPanelView, CoreError> {
+        self.models.forget(model_id)?;
+        self.ai_panel()
+    }
+
+    /// The imported model folders, for the app's `dgmodel` protocol.
+    pub fn model_folders(&self) -> &super::models::ModelFolders {
+        &self.models
     }
 
     fn schema_text(&self) -> String {

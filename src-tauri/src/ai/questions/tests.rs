@@ -75,7 +75,7 @@ fn a_trial_user_on_this_linux_webview_sees_why_neither_provider_can_answer() {
     assert_eq!(panel.default_choice, ProviderChoice::Cloud);
     assert_eq!(panel.chosen, ProviderChoice::Cloud);
     let local = &panel.options[0];
-    assert!(!local.available);
+    assert!(!local.available && !local.selectable);
     assert!(
         local
             .reason
@@ -85,7 +85,7 @@ fn a_trial_user_on_this_linux_webview_sees_why_neither_provider_can_answer() {
         "{local:?}"
     );
     let cloud = &panel.options[1];
-    assert!(!cloud.available);
+    assert!(!cloud.available && cloud.selectable);
     assert!(
         cloud
             .reason
@@ -106,6 +106,19 @@ fn a_trial_user_on_this_linux_webview_sees_why_neither_provider_can_answer() {
             .starts_with("motherduck-ai is not available: MotherDuck is not connected"),
         "{err}"
     );
+    // The flags do not let a trial user pick local: refused with their reason, nothing saved.
+    let err = core
+        .set_provider_choice(ProviderChoice::Local)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("webllm cannot be chosen: webllm-access is off for you"),
+        "{err}"
+    );
+    assert_eq!(core.ai.choice(), None);
+    // A choice saved when the flags allowed it falls back once they no longer do.
+    core.restore_provider_choice(Some(ProviderChoice::Local));
+    assert_eq!(core.ai_panel().unwrap().chosen, ProviderChoice::Cloud);
 }
 
 #[test]
@@ -125,6 +138,12 @@ fn premium_on_a_webview_without_webgpu_is_told_which_platforms_have_it() {
     });
     let panel = core.ai_panel().unwrap();
     assert_eq!(panel.default_choice, ProviderChoice::Local);
+    assert_eq!(
+        panel.chosen,
+        ProviderChoice::Local,
+        "offered by the flags: stays the choice while WebGPU is missing"
+    );
+    assert!(panel.options[0].selectable && !panel.options[0].available);
     let reason = panel.options[0].reason.clone().unwrap();
     assert!(
         reason.contains("no WebGPU") && reason.contains("WebView2") && reason.contains("macOS 26"),
@@ -312,12 +331,10 @@ fn a_stopped_generation_is_recorded_and_the_choice_goes_into_the_context() {
         .is_err()
     );
 
+    // Cloud cannot answer here (no token) but the flags allow it: the choice stands, with why.
     let panel = core.set_provider_choice(ProviderChoice::Cloud).unwrap();
-    assert_eq!(
-        panel.chosen,
-        ProviderChoice::Local,
-        "cloud is unavailable here, so the default stays"
-    );
+    assert_eq!(panel.chosen, ProviderChoice::Cloud);
+    assert!(panel.options[1].selectable && !panel.options[1].available);
     let ctx = serde_json::to_value(core.context(None).unwrap()).unwrap();
     assert_eq!(ctx["session"]["aiProviderChoice"], "cloud");
     assert!(
