@@ -1,6 +1,8 @@
 // Entry point bundled by esbuild: loads the Yew app's wasm through wasm-bindgen's `web` glue
 // (aliased as "datagata-ui-wasm" by scripts/build-ui). The .wasm file sits beside this bundle.
 import init from "datagata-ui-wasm";
+// Installs window.datagataWebLLM (small; WebLLM itself is loaded lazily, see webllm.js).
+import "./webllm.js";
 
 init({ module_or_path: new URL("datagata_ui_bg.wasm", import.meta.url) }).catch((err) => {
   const el = document.getElementById("boot-error");

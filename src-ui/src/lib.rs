@@ -2,6 +2,7 @@
 //! [`bridge`] is the only place that touches Tauri's IPC or browser APIs by name; views call it
 //! with the shared [`datagata_ipc`] types.
 
+pub mod ai;
 pub mod bridge;
 pub mod dashboard;
 pub mod machine;
@@ -16,24 +17,31 @@ use yew::prelude::*;
 enum Tab {
     Dashboard,
     Query,
+    Ask,
     Metrics,
 }
 
 /// The app shell: header, the tab bar and the views. The dashboard is the default view; the
 /// Query view mounts on its first visit and then stays mounted (hidden) so its result survives;
-/// so does the Metrics view, which reloads its report each time it is shown.
+/// so does the Ask view (its question and answer survive a tab change) and the Metrics view,
+/// both of which reload what they show each time they are shown.
 #[function_component(App)]
 pub fn app() -> Html {
     let tab = use_state(|| Tab::Dashboard);
     let query_opened = use_state(|| false);
+    let ask_opened = use_state(|| false);
     let metrics_opened = use_state(|| false);
     let choose = |t: Tab| {
         let tab = tab.clone();
         let query_opened = query_opened.clone();
+        let ask_opened = ask_opened.clone();
         let metrics_opened = metrics_opened.clone();
         Callback::from(move |_: MouseEvent| {
             if t == Tab::Query && !*query_opened {
                 query_opened.set(true);
+            }
+            if t == Tab::Ask && !*ask_opened {
+                ask_opened.set(true);
             }
             if t == Tab::Metrics && !*metrics_opened {
                 metrics_opened.set(true);
@@ -57,6 +65,7 @@ pub fn app() -> Html {
                 <nav class="tabs" role="tablist">
                     { tab_button(Tab::Dashboard, "tab-dashboard", "Dashboard") }
                     { tab_button(Tab::Query, "tab-query", "Query") }
+                    { tab_button(Tab::Ask, "tab-ask", "Ask") }
                     { tab_button(Tab::Metrics, "tab-metrics", "Metrics") }
                 </nav>
             </header>
@@ -67,6 +76,11 @@ pub fn app() -> Html {
                 if *query_opened {
                     <div class="view" hidden={ *tab != Tab::Query }>
                         <query::QueryView active={ *tab == Tab::Query } />
+                    </div>
+                }
+                if *ask_opened {
+                    <div class="view" hidden={ *tab != Tab::Ask }>
+                        <ai::AskView active={ *tab == Tab::Ask } />
                     </div>
                 }
                 if *metrics_opened {

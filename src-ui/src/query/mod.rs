@@ -27,7 +27,7 @@ use crate::{bridge, machine::NoArgs};
 use data::{DataManage, OriginBadge};
 use editor::Editor;
 use export::ExportBar;
-use grid::ResultGrid;
+pub(crate) use grid::ResultGrid;
 use pivot::PivotPanel;
 use saved::SavePanel;
 use schema::SchemaSidebar;
