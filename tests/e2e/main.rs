@@ -2,6 +2,7 @@
 
 use std::{process::Command, time::Duration};
 
+mod ask;
 mod metrics;
 mod query;
 

@@ -50,8 +50,8 @@ fn free_port() -> anyhow::Result<u16> {
 pub struct App {
     pub client: Client,
     driver: Child,
-    /// The app's data and config directories: a fresh profile per test.
-    _home: tempfile::TempDir,
+    /// The app's data and config directories: a fresh profile per test (taken by a restart).
+    home: Option<tempfile::TempDir>,
 }
 
 impl App {
@@ -73,6 +73,8 @@ impl App {
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env("DATAGATA_SAMPLE_ROWS", SAMPLE_ROWS.to_string())
             .env_remove("DATAGATA_DATA_DIR")
+            .env_remove("MOTHERDUCK_TOKEN")
+            .env_remove("LAUNCHDARKLY_SDK_KEY")
             .output()?)
     }
 
@@ -95,6 +97,10 @@ impl App {
             .env("XDG_CACHE_HOME", home.path().join("cache"))
             // A first start generates the sample: a small one keeps tests quick.
             .env("DATAGATA_SAMPLE_ROWS", SAMPLE_ROWS.to_string())
+            // Tests see the app as a person without a MotherDuck token or a LaunchDarkly key.
+            .env_remove("DATAGATA_DATA_DIR")
+            .env_remove("MOTHERDUCK_TOKEN")
+            .env_remove("LAUNCHDARKLY_SDK_KEY")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -133,7 +139,7 @@ impl App {
         Ok(Self {
             client,
             driver,
-            _home: home,
+            home: Some(home),
         })
     }
 
@@ -214,6 +220,43 @@ impl App {
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         self.client.find(Locator::Css(css)).await?.click().await?;
         Ok(())
+    }
+
+    /// Closes the app and starts it again on the same data and settings, as a relaunch would.
+    pub async fn restart(mut self) -> anyhow::Result<Self> {
+        let closed = self.client.clone().close().await;
+        self.stop_driver();
+        closed.context("closing the WebDriver session")?;
+        let home = self.home.take().context("the app's home is gone")?;
+        Self::start_in(home).await
+    }
+
+    /// Whether the boolean property `prop` of the element `css` is true now. The view may replace
+    /// the element between finding it and reading it: then it is found again (a few times).
+    async fn flag(&self, css: &str, prop: &str) -> anyhow::Result<bool> {
+        let mut tries = 0;
+        loop {
+            let read = async {
+                let element = self.client.find(Locator::Css(css)).await?;
+                anyhow::Ok(element.prop(prop).await?.as_deref() == Some("true"))
+            };
+            match read.await {
+                Ok(value) => return Ok(value),
+                Err(e) if tries >= 5 => return Err(e.context(format!("reading {prop} of {css}"))),
+                Err(_) => tries += 1,
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Whether the checkbox or radio button `css` is checked now.
+    pub async fn checked(&self, css: &str) -> anyhow::Result<bool> {
+        self.flag(css, "checked").await
+    }
+
+    /// Whether the control `css` is disabled now.
+    pub async fn disabled(&self, css: &str) -> anyhow::Result<bool> {
+        self.flag(css, "disabled").await
     }
 
     /// Ends the session (closing the app) and stops tauri-driver.
