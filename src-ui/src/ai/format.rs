@@ -67,11 +67,7 @@ pub fn millis(ms: f64) -> String {
     if !ms.is_finite() || ms < 0.0 {
         return "—".into();
     }
-    if ms < 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{} ms", thousands(ms.round() as u64))
-    }
+    format!("{} ms", crate::metrics::format::ms(ms))
 }
 
 /// [`millis`], or "—" when not measured.

@@ -6,7 +6,7 @@
 
 mod charts;
 mod experiment;
-mod format;
+pub(crate) mod format;
 mod scale;
 mod time;
 
