@@ -155,6 +155,13 @@ impl Core {
         }
     }
 
+    fn option(&self, ctx: &Context, choice: ProviderChoice) -> ProviderOption {
+        match choice {
+            ProviderChoice::Local => self.local_option(ctx),
+            ProviderChoice::Cloud => self.cloud_option(),
+        }
+    }
+
     fn local_model(&self, config: Option<&AiConfig>) -> String {
         let model = config
             .filter(|c| c.provider == Provider::WebLlm)
@@ -207,11 +214,7 @@ impl Core {
     /// Saves the person's provider choice (sent in the session context from now on); a choice
     /// the flags do not allow is refused with their reason.
     pub fn set_provider_choice(&self, choice: ProviderChoice) -> Result<AiPanelView, CoreError> {
-        let ctx = self.context(None)?;
-        let option = match choice {
-            ProviderChoice::Local => self.local_option(&ctx),
-            ProviderChoice::Cloud => self.cloud_option(),
-        };
+        let option = self.option(&self.context(None)?, choice);
         if !option.selectable {
             return Err(fail(format!(
                 "{} cannot be chosen: {}",
@@ -378,10 +381,7 @@ impl Core {
         }
         let ctx = self.context(Some(question))?;
         let (config, _) = self.ai_config(&ctx);
-        let option = match request.choice {
-            ProviderChoice::Local => self.local_option(&ctx),
-            ProviderChoice::Cloud => self.cloud_option(),
-        };
+        let option = self.option(&ctx, request.choice);
         if let Some(reason) = option.reason {
             return Err(fail(format!(
                 "{} is not available: {reason}",
