@@ -16,6 +16,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use datagata_e2e::free_port;
 use fantoccini::{Client, ClientBuilder, wd::TimeoutConfiguration};
 use serde_json::{Value, json};
 use std::{
@@ -165,10 +166,6 @@ fn start_server(log: RequestLog) -> anyhow::Result<String> {
         }
     });
     Ok(format!("http://{addr}"))
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Headless Chromium under chromedriver, with a fresh profile; everything stops on drop.
