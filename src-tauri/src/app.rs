@@ -66,11 +66,7 @@ fn serve_model_file<R: Runtime>(
         let path = request.uri().path();
         let served = match app.try_state::<Arc<Core>>() {
             Some(core) => core.model_folders().serve(path),
-            None => models::Served {
-                status: 503,
-                content_type: "text/plain; charset=utf-8",
-                body: b"the app is still starting".to_vec(),
-            },
+            None => models::Served::error(503, "the app is still starting".into()),
         };
         let response = tauri::http::Response::builder()
             .status(served.status)

@@ -247,7 +247,8 @@ pub struct Served {
 }
 
 impl Served {
-    fn error(status: u16, message: String) -> Self {
+    /// A plain-text error response.
+    pub fn error(status: u16, message: String) -> Self {
         Served {
             status,
             content_type: "text/plain; charset=utf-8",
