@@ -9,6 +9,18 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$DATAGATA_CACHE/target}"
 # a different compiler, must never invalidate the native build.
 export DATAGATA_UI_TARGET_DIR="${DATAGATA_UI_TARGET_DIR:-$DATAGATA_CACHE/ui-target}"
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+# DuckDB's official prebuilt library (scripts/setup fetches it from the npm registry). The duckdb
+# crate links it instead of compiling DuckDB's C++; src-tauri/build.rs records the folder as the
+# binaries' rpath. Builds with `--features bundled-duckdb` ignore it.
+DUCKDB_PACKAGE_VERSION=1.5.5-r.5
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) DUCKDB_PLATFORM=linux-x64 ;;
+  Linux-aarch64) DUCKDB_PLATFORM=linux-arm64 ;;
+  Darwin-arm64) DUCKDB_PLATFORM=darwin-arm64 ;;
+  Darwin-x86_64) DUCKDB_PLATFORM=darwin-x64 ;;
+  *) DUCKDB_PLATFORM="" ;;
+esac
+export DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$DATAGATA_CACHE/duckdb/$DUCKDB_PACKAGE_VERSION-$DUCKDB_PLATFORM}"
 # Which wasm toolchain scripts/setup chose: "rustup" or "debian".
 WASM_ROUTE_FILE="$DATAGATA_CACHE/wasm-route"
 

@@ -1,7 +1,44 @@
 //! Reads the app's Tauri config from the top of the workspace (`../tauri.conf.json`), and declares
-//! the app's own commands so that capabilities must allow each one by name.
+//! the app's own commands so that capabilities must allow each one by name; and tells the
+//! binaries where DuckDB's prebuilt library is at run time (their rpath).
+
+/// Where the binaries look for libduckdb: the folder it was linked from (development: the cache
+/// scripts/setup fills), and where the packages put it beside the program.
+fn link_duckdb() {
+    println!("cargo:rerun-if-env-changed=DUCKDB_LIB_DIR");
+    println!("cargo:rerun-if-env-changed=DATAGATA_PACKAGING");
+    if std::env::var_os("CARGO_FEATURE_BUNDLED_DUCKDB").is_some() {
+        return; // DuckDB compiled into the binary
+    }
+    let Some(dir) = std::env::var_os("DUCKDB_LIB_DIR") else {
+        panic!(
+            "DUCKDB_LIB_DIR is not set. Run scripts/setup (it fetches DuckDB's prebuilt library) \
+             and build through scripts/ or after `source scripts/lib.sh`; or build with \
+             `--features bundled-duckdb` to compile DuckDB from source"
+        );
+    };
+    let packaging = std::env::var_os("DATAGATA_PACKAGING").is_some();
+    match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        Ok("linux") => {
+            // The .deb installs it in /usr/lib/datagata beside /usr/bin/datagata.
+            println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN/../lib/datagata");
+            if !packaging {
+                println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.to_string_lossy());
+            }
+        }
+        Ok("macos") => {
+            println!("cargo:rustc-link-arg=-Wl,-rpath,@executable_path/../Frameworks");
+            if !packaging {
+                println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.to_string_lossy());
+            }
+        }
+        // Windows finds duckdb.dll beside the program (the installer puts it there).
+        _ => {}
+    }
+}
 
 fn main() {
+    link_duckdb();
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=capabilities");
     // The front end is embedded at compile time: a rebuilt UI (new or changed files) must
