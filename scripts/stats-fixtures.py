@@ -27,6 +27,10 @@ What each value is:
         d     = p_t - p_c
         low   = d - sqrt((p_t - l_t)^2 + (u_c - p_c)^2)
         high  = d + sqrt((u_t - p_t)^2 + (p_c - l_c)^2)
+  - per_user: the experiment's unit is the user: each user's mean latency (numpy.mean of that
+    user's queries), users sorted by key, then welch() above across those per-user means
+  - srm: scipy.stats.chisquare(observed, f_exp = total * weight / sum(weights)) -> statistic,
+    pvalue (the sample-ratio-mismatch check on users per arm)
 """
 
 import json
@@ -145,7 +149,73 @@ PROPORTION_CASES = [
 ]
 
 
+PER_USER_CASES = [
+    # name, (seed, users, median ms, sigma) per arm; each user asks 1 to 6 questions
+    ("users_12_vs_10", (21, 12, 900.0, 0.5), (22, 10, 500.0, 0.5)),
+    ("users_40_vs_35", (23, 40, 1200.0, 0.4), (24, 35, 1150.0, 0.4)),
+    ("users_3_vs_2", (25, 3, 300.0, 0.3), (26, 2, 280.0, 0.3)),
+]
+
+SRM_CASES = [
+    # observed users per arm (treatment, control) and the rollout's weights
+    ([10, 90], [10000, 90000]),
+    ([25, 75], [10000, 90000]),
+    ([120, 880], [10000, 90000]),
+    ([52, 48], [50000, 50000]),
+    ([0, 30], [10000, 90000]),
+    ([3, 7, 10], [1, 1, 2]),
+]
+
+
+def user_events(seed, users, median_ms, sigma, prefix):
+    """(user key, latency) pairs: each user a lognormal level, 1 to 6 questions around it."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for u in range(users):
+        level = rng.lognormal(mean=math.log(median_ms), sigma=sigma)
+        for _ in range(int(rng.integers(1, 7))):
+            out.append([f"{prefix}{u:03d}@example.com", round(float(level * rng.lognormal(0, 0.2)), 1)])
+    return out
+
+
+def per_user_means(pairs):
+    by = {}
+    for key, x in pairs:
+        by.setdefault(key, []).append(x)
+    return [float(np.mean(by[k])) for k in sorted(by)]
+
+
 def main():
+    per_user = []
+    for name, cspec, tspec in PER_USER_CASES:
+        control = user_events(*cspec, "c")
+        treatment = user_events(*tspec, "t")
+        cm, tm = per_user_means(control), per_user_means(treatment)
+        per_user.append(
+            {
+                "name": name,
+                "control": control,
+                "treatment": treatment,
+                "control_means": cm,
+                "treatment_means": tm,
+                "welch": welch(cm, tm),
+            }
+        )
+
+    srm = []
+    for observed, weights in SRM_CASES:
+        total = sum(observed)
+        expected = [total * w / sum(weights) for w in weights]
+        res = stats.chisquare(observed, f_exp=expected)
+        srm.append(
+            {
+                "observed": observed,
+                "weights": weights,
+                "statistic": float(res.statistic),
+                "p_value": float(res.pvalue),
+            }
+        )
+
     latency = []
     for name, cspec, tspec in LATENCY_CASES:
         control = latencies(*cspec) if isinstance(cspec, tuple) else cspec
@@ -179,6 +249,8 @@ def main():
         "confidence": CONFIDENCE,
         "latency": latency,
         "proportion": proportion,
+        "per_user": per_user,
+        "srm": srm,
     }
     with open(OUT, "w") as f:
         json.dump(doc, f, separators=(",", ":"))

@@ -73,6 +73,7 @@ fn main() {
                 "ai_feedback",
                 "import_model_folder",
                 "forget_model_folder",
+                "stop_generation",
             ])),
     )
     .expect("tauri-build: reading ../tauri.conf.json and capabilities/");

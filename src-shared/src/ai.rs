@@ -8,6 +8,7 @@ use crate::data::QueryResult;
 
 /// What the person picks in the panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderChoice {
     /// WebLLM on this machine's GPU, in the WebView.
@@ -31,6 +32,42 @@ impl ProviderChoice {
             ProviderChoice::Cloud => "motherduck-ai",
         }
     }
+}
+
+/// Which local runtime answers a local question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LocalRuntime {
+    /// WebLLM on the GPU, inside the app's WebView (needs WebGPU).
+    #[serde(rename = "webllm")]
+    WebLlm,
+    /// llama.cpp in the backend, on a GGUF model file (CPU, or a GPU build).
+    #[serde(rename = "llama.cpp")]
+    LlamaCpp,
+}
+
+impl LocalRuntime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocalRuntime::WebLlm => "webllm",
+            LocalRuntime::LlamaCpp => "llama.cpp",
+        }
+    }
+}
+
+/// The native engine as the panel shows it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeEngineView {
+    /// The GGUF file it uses, when one is on this machine.
+    pub model_file: Option<String>,
+    pub model_bytes: Option<u64>,
+    /// `CPU`, `Vulkan` or `CUDA` (what this build runs on).
+    pub backend: String,
+    pub threads: usize,
+    /// The model is loaded in a running worker.
+    pub loaded: bool,
+    /// Why it cannot answer, when it cannot (no model file …).
+    pub problem: Option<String>,
 }
 
 /// One option in the panel, and why it cannot be used when it cannot.
@@ -78,6 +115,11 @@ pub struct AiPanelView {
     pub cloud_model: String,
     /// Model folders imported from disk, served to WebLLM by the app itself.
     pub local_models: Vec<ImportedModel>,
+    /// Which runtime a local question goes to on this machine, and why, in words.
+    pub local_runtime: LocalRuntime,
+    pub local_runtime_reason: String,
+    /// The native llama.cpp engine (used where the WebView has no WebGPU).
+    pub native: NativeEngineView,
 }
 
 /// A WebLLM model folder already on this machine (weights, `mlc-chat-config.json`, tokenizer and
@@ -127,7 +169,7 @@ pub struct AskRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Generation {
-    /// Cloud: the backend already has the SQL.
+    /// Cloud, or the native local engine: the backend already has the SQL.
     #[serde(rename_all = "camelCase")]
     Sql { sql: String, generation_ms: f64 },
     /// Local: run these messages through WebLLM in the WebView, then report with
@@ -208,6 +250,16 @@ pub struct AiAnswer {
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
     pub cost_usd: f64,
+    /// Where a local answer's model ran (`webllm`, `llama.cpp`), and on what (`CPU` …).
+    pub runtime: Option<String>,
+    pub backend: Option<String>,
+}
+
+/// A token the native engine produced, sent to the window as the `ai-token` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenEvent {
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -67,9 +67,19 @@ pub mod command {
     /// `forget_model_folder(model_id: String) -> AiPanelView`: stops serving an imported folder
     /// (its files are left alone).
     pub const FORGET_MODEL_FOLDER: &str = "forget_model_folder";
+    /// `stop_generation() -> ()`: stops the native engine's generation under way (its `ask`
+    /// then returns the error "stopped").
+    pub const STOP_GENERATION: &str = "stop_generation";
+}
+
+/// Events the backend emits to the window.
+pub mod event {
+    /// A token the native local engine produced: [`crate::ai::TokenEvent`].
+    pub const AI_TOKEN: &str = "ai-token";
 }
 
 /// The kind of machine, as used by the LaunchDarkly `session` context (`deviceType`).
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceType {
@@ -161,6 +171,7 @@ pub struct GpuAdapter {
 }
 
 /// The person's plan, as LaunchDarkly's `user.tier` attribute.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
@@ -183,6 +194,7 @@ impl Tier {
 }
 
 /// The person's role, as LaunchDarkly's `user.role` attribute.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -316,6 +328,20 @@ pub struct TargetingView {
     pub flags: Vec<FlagView>,
     /// The SDK's all-flags state for the context (`all_flags_detail`, with reasons).
     pub all_flags: serde_json::Value,
+    /// The About panel: version and where things live.
+    #[serde(default)]
+    pub about: About,
+}
+
+/// What the About panel shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct About {
+    pub version: String,
+    /// The data directory: database, settings, models/, logs/.
+    pub data_dir: String,
+    /// The window's log files (rotated daily).
+    pub log_dir: String,
 }
 
 impl TargetingView {

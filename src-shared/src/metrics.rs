@@ -15,9 +15,8 @@ pub struct QueryCompleted {
     pub config_key: String,
     pub variation_key: String,
     pub question: String,
-    /// `ok`, `error` (the provider answered with an error) or `unavailable` (it could not run
-    /// here; `reason` says why).
-    pub generation: String,
+    /// What became of the generation; `reason` says why when it is not `ok`.
+    pub generation: GenerationOutcome,
     pub reason: Option<String>,
     /// The question was answered: SQL generated and run.
     pub success: bool,
@@ -32,8 +31,54 @@ pub struct QueryCompleted {
     pub time_to_first_token_ms: Option<f64>,
     /// Estimated cost in USD (documented rates; local = 0; nothing when no call was made).
     pub cost_usd: f64,
-    /// `app`, `traffic` or `automation`.
+    /// `app`, `cli`, `traffic` or `automation`.
     pub source: String,
+    /// Where a local model ran: `webllm` (in the WebView) or `llama.cpp` (the native engine);
+    /// none for the cloud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    /// The hardware it ran on: `WebGPU`, `CPU`, `Vulkan`, `CUDA`; none for the cloud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// The model (WebLLM's id, the GGUF file's name, or the cloud's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// 1 for a question, 2 for its one retry with the error fed back.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// The AI Config gave this person its variation through the experiment's rollout
+    /// (LaunchDarkly's `inExperiment`); only these count in the experiment's arms.
+    #[serde(default)]
+    pub in_experiment: bool,
+}
+
+fn first_attempt() -> u32 {
+    1
+}
+
+/// What became of a question's generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GenerationOutcome {
+    /// The provider wrote SQL.
+    Ok,
+    /// The provider answered with an error (or no SQL).
+    Error,
+    /// The provider could not run here (no token, no WebGPU, no model).
+    Unavailable,
+    /// The person (or a timeout) stopped it.
+    Stopped,
+}
+
+impl GenerationOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GenerationOutcome::Ok => "ok",
+            GenerationOutcome::Error => "error",
+            GenerationOutcome::Unavailable => "unavailable",
+            GenerationOutcome::Stopped => "stopped",
+        }
+    }
 }
 
 /// The window of events a report covers.
@@ -129,13 +174,19 @@ impl Interval {
 #[serde(rename_all = "camelCase")]
 pub struct ArmStats {
     pub variation_key: String,
+    /// Users in the arm (the experiment's unit).
     pub n: u64,
+    /// Their questions.
+    pub queries: u64,
+    /// The mean over users of each user's mean latency.
     pub mean_latency: Option<f64>,
-    /// Student's t interval of the mean latency.
+    /// Student's t interval of that mean.
     pub latency_ci: Option<Interval>,
+    /// Questions answered.
     pub successes: u64,
+    /// The mean over users of each user's share of answered questions (0–1).
     pub success_rate: Option<f64>,
-    /// Wilson score interval of the success rate (0–1).
+    /// Student's t interval of that mean.
     pub success_ci: Option<Interval>,
     pub total_cost: f64,
     pub cost_per_query: Option<f64>,
@@ -158,18 +209,43 @@ pub struct Difference {
 #[serde(rename_all = "camelCase")]
 pub struct ExperimentReport {
     pub flag_key: String,
+    /// What an arm counts: `user` (per-user means, then Welch across users).
+    pub unit: String,
     pub control: ArmStats,
     pub treatment: ArmStats,
-    /// Welch's interval for the difference of mean latencies (ms).
+    /// Welch's interval for the difference of per-user mean latencies (ms).
     pub latency_difference: Option<Difference>,
-    /// Newcombe's hybrid Wilson interval for the difference of success rates.
+    /// Welch's interval for the difference of per-user success shares.
     pub success_difference: Option<Difference>,
-    /// Each arm has at least `min_per_arm` queries; below that no verdict is given.
+    /// Questions (and their users) outside the experiment: targeted people, rule matches,
+    /// other tiers and devices, forced provider choices — reported here, not in the arms.
+    pub outside_queries: u64,
+    pub outside_users: u64,
+    /// The sample-ratio-mismatch check on users per arm, when the rollout's weights are known.
+    pub srm: Option<SrmCheck>,
+    /// Each arm has at least `min_per_arm` users; below that no verdict is given.
     pub enough_data: bool,
     pub min_per_arm: u64,
     /// In words, e.g. "webllm is 62% faster (95% CI 55–69%); success rate difference not
     /// significant at n=120/118".
     pub verdict: String,
+}
+
+/// Users per arm against the rollout's weights (Pearson's chi-square, 1 degree of freedom for
+/// two arms): a mismatch means the assignment or the tracking is broken, and the result cannot
+/// be trusted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SrmCheck {
+    /// Users in (control, treatment).
+    pub observed: Vec<u64>,
+    /// The rollout's shares for (control, treatment), summing to 1.
+    pub expected_shares: Vec<f64>,
+    pub statistic: f64,
+    pub p_value: f64,
+    /// p < 0.001.
+    pub mismatch: bool,
+    pub message: String,
 }
 
 /// Everything the Metrics view and `datagata metrics` show.

@@ -1,60 +1,19 @@
-//! The Tauri shell: plugins, managed state, command registration, and where the person's
-//! settings live (tauri-plugin-store's `settings.json` in the app's data directory).
+//! The Tauri shell: plugins, managed state, command registration — nothing else. One
+//! instance at a time (a second launch focuses the first window); a start-up failure is shown
+//! in a native dialog, never a panic.
 
-use datagata_ipc::{Profile, ai::ProviderChoice};
 use tauri::{AppHandle, Manager, Runtime};
-use tauri_plugin_store::StoreExt;
+use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 
 use std::sync::Arc;
 
-use crate::{Core, ai::models, automation, commands, data, webview};
-
-const SETTINGS: &str = "settings.json";
-const PROFILE_KEY: &str = "profile";
-const PROVIDER_KEY: &str = "aiProvider";
-
-/// The profile an earlier launch saved; `None` on first launch (or if the saved one is
-/// unreadable, which is logged and treated as a first launch rather than a crash).
-fn load_profile<R: Runtime>(app: &AppHandle<R>) -> Option<Profile> {
-    let store = app
-        .store(SETTINGS)
-        .inspect_err(|e| tracing::warn!("settings store unavailable: {e}"))
-        .ok()?;
-    let value = store.get(PROFILE_KEY)?;
-    serde_json::from_value(value)
-        .inspect_err(|e| tracing::warn!("ignoring the saved profile, it does not parse: {e}"))
-        .ok()
-}
-
-/// The AI provider chosen at an earlier launch, if any.
-fn load_provider_choice<R: Runtime>(app: &AppHandle<R>) -> Option<ProviderChoice> {
-    let value = app.store(SETTINGS).ok()?.get(PROVIDER_KEY)?;
-    serde_json::from_value(value).ok()
-}
-
-/// Saves the AI provider choice for the next launches.
-pub fn save_provider_choice<R: Runtime>(
-    app: &AppHandle<R>,
-    choice: ProviderChoice,
-) -> Result<(), String> {
-    let store = app.store(SETTINGS).map_err(|e| e.to_string())?;
-    store.set(PROVIDER_KEY, serde_json::json!(choice));
-    store
-        .save()
-        .map_err(|e| format!("saving your provider choice failed: {e}"))
-}
-
-/// Saves the profile so the next launch starts with it.
-pub fn save_profile<R: Runtime>(app: &AppHandle<R>, profile: &Profile) -> Result<(), String> {
-    let store = app.store(SETTINGS).map_err(|e| e.to_string())?;
-    store.set(
-        PROFILE_KEY,
-        serde_json::to_value(profile).map_err(|e| e.to_string())?,
-    );
-    store
-        .save()
-        .map_err(|e| format!("saving your profile failed: {e}"))
-}
+use crate::{
+    Core,
+    ai::models,
+    automation, commands, data,
+    settings::{load_profile, load_provider_choice},
+    webview,
+};
 
 /// Answers a request on the `dgmodel` protocol (imported model folders, read off the main thread).
 fn serve_model_file<R: Runtime>(
@@ -79,47 +38,111 @@ fn serve_model_file<R: Runtime>(
     });
 }
 
+/// What to tell a person whose DataGata could not start, and what to do about it.
+fn startup_message(e: &crate::CoreError) -> String {
+    match e {
+        crate::CoreError::Data(crate::data::DataError::Locked { holder, .. })
+            if holder.is_datagata() =>
+        {
+            format!(
+                "DataGata is already running ({holder}) and holds its database. Switch to that \
+                 window, or close it and start DataGata again."
+            )
+        }
+        crate::CoreError::Data(crate::data::DataError::Locked { holder, path }) => format!(
+            "The database {path} is in use by {holder}. Close that program and start DataGata \
+             again."
+        ),
+        other => format!(
+            "DataGata could not start: {other}\n\nIts data is in {}. The log has the details \
+             (RUST_LOG=datagata=debug).",
+            crate::data_dir().display()
+        ),
+    }
+}
+
+/// Shows why the app cannot start, then exits when the dialog is closed.
+fn startup_failed<R: Runtime>(app: &AppHandle<R>, e: crate::CoreError) {
+    let message = startup_message(&e);
+    tracing::error!("start-up failed: {e}");
+    eprintln!("{message}");
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.hide();
+    }
+    let handle = app.clone();
+    app.dialog()
+        .message(message)
+        .title("DataGata could not start")
+        .kind(MessageDialogKind::Error)
+        .show(move |_| handle.exit(1));
+}
+
+/// Builds the core and everything that starts with it; on error the caller shows why.
+fn start_core<R: Runtime>(app: &AppHandle<R>) -> Result<(), crate::CoreError> {
+    let data_dir = crate::data_dir();
+    let profile = load_profile(app);
+    let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
+    core.restore_provider_choice(load_provider_choice(app));
+    if let Some(window) = app.get_webview_window("main") {
+        webview::enable_webgpu(&window);
+    }
+    let motherduck = data::motherduck::token(core.data().files_root()).is_some();
+    let core = Arc::new(core);
+    app.manage(core.clone());
+    if automation::enabled() {
+        let data_dir = data_dir.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = automation::serve(core, &data_dir).await {
+                tracing::error!("the automation endpoint did not start: {e}");
+            }
+        });
+    }
+    // The first start's sample takes seconds: generated while the window opens.
+    let handle = app.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = handle.state::<Arc<Core>>().prepare_data() {
+            tracing::error!("preparing the trip data: {e}");
+        }
+    });
+    if motherduck {
+        // Attaching takes seconds (more when offline): the window opens meanwhile.
+        let handle = app.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = handle.state::<Arc<Core>>().connect_motherduck(None) {
+                tracing::warn!("MotherDuck: {e}");
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Brings the running window forward (a second launch asked for it).
+fn focus_main<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
 /// Opens the DataGata window and runs until it closes.
 pub fn run() -> tauri::Result<()> {
     tauri::Builder::default()
+        // First: a second launch hands over to the running one before touching the database.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("another launch asked for the window");
+            focus_main(app);
+        }))
+        .plugin(tauri_plugin_dialog::init())
+        // Size, position and maximized state remembered between launches.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_store::Builder::new().build())
         .register_asynchronous_uri_scheme_protocol(models::SCHEME, |ctx, request, responder| {
             serve_model_file(ctx.app_handle().clone(), request, responder)
         })
         .setup(|app| {
-            let data_dir = app.path().app_data_dir()?;
-            let profile = load_profile(app.handle());
-            let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
-            core.restore_provider_choice(load_provider_choice(app.handle()));
-            if let Some(window) = app.get_webview_window("main") {
-                webview::enable_webgpu(&window);
-            }
-            let motherduck = data::motherduck::token(core.data().files_root()).is_some();
-            let core = Arc::new(core);
-            app.manage(core.clone());
-            if automation::enabled() {
-                let data_dir = data_dir.clone();
-                tauri::async_runtime::spawn(async move {
-                    if let Err(e) = automation::serve(core, &data_dir).await {
-                        tracing::error!("the automation endpoint did not start: {e}");
-                    }
-                });
-            }
-            // The first start's sample takes seconds: generated while the window opens.
-            let handle = app.handle().clone();
-            std::thread::spawn(move || {
-                if let Err(e) = handle.state::<Arc<Core>>().prepare_data() {
-                    tracing::error!("preparing the trip data: {e}");
-                }
-            });
-            if motherduck {
-                // Attaching takes seconds (more when offline): the window opens meanwhile.
-                let handle = app.handle().clone();
-                std::thread::spawn(move || {
-                    if let Err(e) = handle.state::<Arc<Core>>().connect_motherduck(None) {
-                        tracing::warn!("MotherDuck: {e}");
-                    }
-                });
+            if let Err(e) = start_core(app.handle()) {
+                startup_failed(app.handle(), e);
             }
             Ok(())
         })
@@ -149,14 +172,15 @@ pub fn run() -> tauri::Result<()> {
             commands::ai_feedback,
             commands::import_model_folder,
             commands::forget_model_folder,
+            commands::stop_generation,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 // Deliver pending LaunchDarkly events; the local log already has them.
-                app.state::<Arc<Core>>().shutdown();
-                if let Ok(dir) = app.path().app_data_dir() {
-                    automation::forget(&dir);
+                if let Some(core) = app.try_state::<Arc<Core>>() {
+                    core.shutdown();
+                    automation::forget(&crate::data_dir());
                 }
             }
         });

@@ -138,12 +138,14 @@ async fn ai_query(
     let core = shared.core.clone();
     let answer = blocking(move || {
         let profile = request.profile.unwrap_or_else(|| core.profile());
-        core.ask(
-            &profile,
-            &question,
-            request.reference_sql.as_deref(),
-            "automation",
-        )
+        core.ask_headless(&crate::ai::questions::HeadlessAsk {
+            question: &question,
+            profile: Some(&profile),
+            choice: None,
+            reference_sql: request.reference_sql.as_deref(),
+            source: crate::ai::questions::Source::Automation,
+        })
+        .map(|a| (a.completed, a.result))
         .map_err(|e| e.to_string())
     })
     .await;

@@ -5,12 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use datagata_ipc::{DeviceType, Organization, Profile, Role, Tier};
-use serde::de::DeserializeOwned;
 
-use crate::{
-    app, context, data, device,
-    flags::{FlagSource, Flags, LiveConfig},
-};
+use crate::{app, context, data, device};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,10 +46,10 @@ pub enum Command {
     Ask {
         question: String,
         /// cloud or local (default: the AI Config's choice for the profile).
-        #[arg(long, value_parser = parse_lowercase::<datagata_ipc::ai::ProviderChoice>)]
+        #[arg(long, value_enum, ignore_case = true)]
         provider: Option<datagata_ipc::ai::ProviderChoice>,
         /// Ask as this plan (trial, starter, premium) instead of the default profile.
-        #[arg(long, value_parser = parse_lowercase::<Tier>)]
+        #[arg(long, value_enum, ignore_case = true)]
         tier: Option<Tier>,
         /// Print the answer (SQL, rows, provider, latency, tokens) as JSON.
         #[arg(long)]
@@ -70,6 +66,21 @@ pub enum Command {
         /// 1h, 24h or all.
         #[arg(long, default_value = "all", value_parser = parse_range)]
         since: datagata_ipc::metrics::TimeRange,
+    },
+    /// The local model's execution accuracy: the ten traffic questions asked locally (the native
+    /// engine), each answer's rows compared with the reference SQL's.
+    Accuracy {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The native engine's worker process (started by the app; speaks JSON lines on stdio).
+    #[command(hide = true)]
+    EngineWorker {
+        /// The GGUF model file.
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Run one read-only statement (the same guard, timeout and row cap as the app's editor).
     /// A refused statement exits non-zero with the reason on stderr.
@@ -148,13 +159,13 @@ pub struct EvalArgs {
     #[arg(long, default_value = "you@example.com")]
     pub email: String,
     /// trial, starter or premium.
-    #[arg(long, default_value = "trial", value_parser = parse_lowercase::<Tier>)]
+    #[arg(long, value_enum, ignore_case = true, default_value = "trial")]
     pub tier: Tier,
     /// analyst, admin or viewer.
-    #[arg(long, value_parser = parse_lowercase::<Role>)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub role: Option<Role>,
     /// desktop, laptop, tablet or mobile (default: this machine's).
-    #[arg(long, value_parser = parse_lowercase::<DeviceType>)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub device: Option<DeviceType>,
     /// Region (default: from the system time zone).
     #[arg(long)]
@@ -174,21 +185,10 @@ pub struct EvalArgs {
     pub org_value: Option<f64>,
 }
 
-/// Parses a lowercase enum value the way the IPC types spell it on the wire.
-fn parse_lowercase<T: DeserializeOwned>(s: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase()))
-        .map_err(|_| format!("{s:?} is not one of the accepted values"))
-}
-
 fn flags_eval(args: EvalArgs) -> anyhow::Result<serde_json::Value> {
     // The live SDK client runs its stream on this runtime, so it lives as long as the command.
     let runtime = tokio::runtime::Runtime::new()?;
-    let live = LiveConfig::from_env(crate::data_dir().join("flags-last-known-good.json"));
-    let flags = match (&args.flags, live) {
-        (Some(path), _) => Flags::open(&FlagSource::File(path.clone()))?,
-        (None, Some(live)) => runtime.block_on(Flags::open_live(&live))?,
-        (None, None) => Flags::open(&FlagSource::Embedded)?,
-    };
+    let flags = runtime.block_on(crate::open_flags(&crate::data_dir(), args.flags.as_deref()))?;
     tracing::info!("flags from: {}", flags.source().detail);
     if let Some(path) = &args.context_json {
         let text =
@@ -245,13 +245,7 @@ fn headless_core(
 ) -> anyhow::Result<crate::Core> {
     let path = db.unwrap_or_else(|| crate::data_dir().join(crate::DATABASE_FILE));
     let data_dir = path.parent().map(PathBuf::from).unwrap_or_default();
-    let data = data::Database::open(&path)?;
-    let events = crate::flags::events::EventLog::on(data.dedicated_connection()?)?;
-    let flags = match LiveConfig::from_env(data_dir.join("flags-last-known-good.json")) {
-        Some(live) => runtime.block_on(Flags::open_live(&live))?,
-        None => Flags::open(&FlagSource::Embedded)?,
-    };
-    let core = crate::Core::new(None, flags, events, data)?;
+    let core = runtime.block_on(crate::Core::start_on(&path, None, crate::CLI_LOCK_WAIT))?;
     core.prepare_data()?;
     if data::motherduck::token(&data_dir).is_some() {
         let status = core.connect_motherduck(None)?;
@@ -275,7 +269,11 @@ fn traffic_command(db: Option<PathBuf>, args: TrafficArgs) -> anyhow::Result<()>
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let progress = |r: &crate::traffic::TrafficRecord| {
-        bar.set_message(format!("{}: {}", r.outcome.provider, r.outcome.generation));
+        bar.set_message(format!(
+            "{}: {}",
+            r.outcome.provider,
+            r.outcome.generation.as_str()
+        ));
         bar.inc(1);
     };
     let runtime = tokio::runtime::Runtime::new()?;
@@ -316,7 +314,10 @@ fn metrics_command(
     let database = open_database(db)?;
     let events = crate::flags::events::EventLog::on(database.dedicated_connection()?)?;
     let loaded = crate::metrics::load(&events, since, chrono::Utc::now())?;
-    let report = crate::metrics::report(since, &loaded);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let flags = runtime.block_on(crate::open_flags(database.files_root(), None))?;
+    let weights = flags.experiment_weights(crate::flags::keys::AI_CONFIG);
+    let report = crate::metrics::report(since, &loaded, weights.as_deref());
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -330,13 +331,16 @@ fn metrics_command(
 pub mod ask_exit {
     /// The cloud provider is unavailable (no token, offline) or failed.
     pub const CLOUD_UNAVAILABLE: i32 = 3;
-    /// Local AI was asked for: WebLLM runs only inside the app's WebView.
-    pub const LOCAL_NEEDS_THE_APP: i32 = 4;
-    /// The generated SQL was refused or failed.
+    /// Local AI cannot run here: locked for the profile, or no model file.
+    pub const LOCAL_UNAVAILABLE: i32 = 4;
+    /// The generated SQL was refused or failed (after the one retry).
     pub const SQL_FAILED: i32 = 5;
+    /// The local engine failed: its worker died, it timed out, or it wrote no SQL.
+    pub const LOCAL_FAILED: i32 = 6;
 }
 
-/// `datagata ask`: the AI panel's flow without a window; returns the process exit code.
+/// `datagata ask`: the Ask tab's steps without a window, through the one question owner;
+/// returns the process exit code.
 fn ask_command(
     db: Option<PathBuf>,
     question: String,
@@ -344,7 +348,8 @@ fn ask_command(
     tier: Option<Tier>,
     json: bool,
 ) -> anyhow::Result<i32> {
-    use datagata_ipc::ai::{AskRequest, Generation, ProviderChoice, RunAnswerRequest};
+    use crate::ai::questions::{AiError, HeadlessAsk, Source};
+    use datagata_ipc::ai::ProviderChoice;
     let runtime = tokio::runtime::Runtime::new()?;
     let core = headless_core(&runtime, db)?;
     if let Some(tier) = tier {
@@ -357,58 +362,116 @@ fn ask_command(
         Some(p) => p,
         None => core.ai_panel()?.chosen,
     };
-    if choice == ProviderChoice::Local {
-        eprintln!("datagata ask: {}", crate::ai::WEBLLM_HEADLESS);
-        return Ok(ask_exit::LOCAL_NEEDS_THE_APP);
-    }
-    let prepared = match core.ask_ai(&AskRequest {
-        question,
-        choice,
-        retry_of: None,
-    }) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("datagata ask: {e}");
-            core.shutdown();
-            return Ok(ask_exit::CLOUD_UNAVAILABLE);
-        }
-    };
-    let Generation::Sql { sql, .. } = prepared.generation else {
-        eprintln!("datagata ask: {}", crate::ai::WEBLLM_HEADLESS);
-        return Ok(ask_exit::LOCAL_NEEDS_THE_APP);
-    };
-    let answer = core.run_answer(&RunAnswerRequest {
-        question_id: prepared.question_id,
-        sql,
-    })?;
+    let asked = core.ask_headless(&HeadlessAsk {
+        question: &question,
+        profile: None,
+        choice: Some(choice),
+        reference_sql: None,
+        source: Source::Cli,
+    });
     core.shutdown();
+    let answered = asked?;
+    let Some(answer) = answered.answer else {
+        let error = answered
+            .error
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "no answer".into());
+        eprintln!("datagata ask: {error}");
+        return Ok(match choice {
+            ProviderChoice::Cloud => ask_exit::CLOUD_UNAVAILABLE,
+            ProviderChoice::Local => match answered.completed.generation {
+                datagata_ipc::metrics::GenerationOutcome::Unavailable => {
+                    ask_exit::LOCAL_UNAVAILABLE
+                }
+                _ => ask_exit::LOCAL_FAILED,
+            },
+        });
+    };
+    let tokens_per_second = match (answer.output_tokens, answer.generation_ms) {
+        (Some(n), Some(ms)) if ms > 0.0 => Some(n as f64 / (ms / 1000.0)),
+        _ => None,
+    };
     if json {
-        println!("{}", serde_json::to_string_pretty(&answer)?);
+        let mut value = serde_json::to_value(&answer)?;
+        value["tokensPerSecond"] = serde_json::json!(tokens_per_second);
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!("{}", answer.sql);
         if let Some(r) = &answer.result {
             eprintln!(
-                "{} ({} via {}, {:.0} ms)",
+                "{} ({} via {}{}, {:.0} ms{})",
                 r.summary(),
                 answer.model,
                 answer.provider,
-                answer.latency_ms
+                answer
+                    .runtime
+                    .as_ref()
+                    .map(|r| format!(" / {r} on {}", answer.backend.as_deref().unwrap_or("?")))
+                    .unwrap_or_default(),
+                answer.latency_ms,
+                tokens_per_second
+                    .map(|t| format!(", {t:.1} tokens/s"))
+                    .unwrap_or_default()
             );
         }
     }
-    match &answer.error {
-        Some(e) => {
+    match &answered.error {
+        Some(AiError::Failed(e)) => {
             eprintln!("datagata ask: the SQL did not run: {e}");
+            Ok(ask_exit::SQL_FAILED)
+        }
+        Some(e) => {
+            eprintln!("datagata ask: {e}");
             Ok(ask_exit::SQL_FAILED)
         }
         None => Ok(0),
     }
 }
 
+/// `datagata accuracy`: as a premium desktop user (who gets local AI), through the pipeline.
+fn accuracy_command(db: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let core = headless_core(&runtime, db)?;
+    let profile = Profile {
+        email: "accuracy@example.com".into(),
+        tier: Tier::Premium,
+        device_type_override: Some(DeviceType::Desktop),
+        ..Profile::default()
+    };
+    let bar = spinner("asking the local model the ten traffic questions".into());
+    let report = crate::ai::accuracy::run(&core, &profile);
+    bar.finish_and_clear();
+    core.shutdown();
+    let report = report?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    for c in &report.checked {
+        let mark = if c.correct {
+            "right"
+        } else if c.ran {
+            "ran, wrong rows"
+        } else {
+            "did not run"
+        };
+        println!(
+            "{mark:<16} {}\n                 {}",
+            c.question,
+            c.sql.as_deref().unwrap_or("-")
+        );
+    }
+    println!(
+        "{}: {} of {} right, {} of {} ran",
+        report.model, report.correct, report.questions, report.ran, report.questions
+    );
+    Ok(())
+}
+
 /// The database `--db` names, else the app's.
 fn open_database(db: Option<PathBuf>) -> anyhow::Result<data::Database> {
     let path = db.unwrap_or_else(|| crate::data_dir().join(crate::DATABASE_FILE));
-    Ok(data::Database::open(&path)?)
+    Ok(data::Database::open_waiting(&path, crate::CLI_LOCK_WAIT)?)
 }
 
 fn spinner(message: String) -> indicatif::ProgressBar {
@@ -521,17 +584,52 @@ fn query_command(
     Ok(())
 }
 
-pub fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "datagata=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+/// Runs the command line and turns its outcome into the process's exit code. Errors are one
+/// line (with their causes) on stderr, never a backtrace; a database another DataGata holds is
+/// said in the app's words.
+pub fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(0) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            match locked_by(&e) {
+                Some(holder) if holder.is_datagata() => eprintln!(
+                    "{holder} is open: close it, or use `--via-app` (datagata traffic --via-app)"
+                ),
+                Some(holder) => {
+                    eprintln!("the database is in use by {holder}: close it and try again")
+                }
+                None => eprintln!("error: {e:#}"),
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The process holding the database, when that is why `e` happened.
+fn locked_by(e: &anyhow::Error) -> Option<data::lock::Holder> {
+    e.chain().find_map(|cause| {
+        let data = cause.downcast_ref::<data::DataError>().or_else(|| {
+            match cause.downcast_ref::<crate::CoreError>() {
+                Some(crate::CoreError::Data(d)) => Some(d),
+                _ => None,
+            }
+        });
+        match data {
+            Some(data::DataError::Locked { holder, .. }) => Some(holder.clone()),
+            _ => None,
+        }
+    })
+}
+
+fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
+    // The window also logs to a file (kept while it runs); CLI commands log to stderr.
+    let _log = crate::logs::init(cli.command.is_none());
     match cli.command {
-        None => app::run().context("running the DataGata window"),
+        None => app::run()
+            .context("running the DataGata window")
+            .map(|()| 0),
         Some(Command::Device { json }) => {
             let facts = device::detect()?;
             if json {
@@ -551,35 +649,33 @@ pub fn main() -> anyhow::Result<()> {
                 );
                 println!("WebGPU       reported by the app's WebView when the window is open");
             }
-            Ok(())
+            Ok(0)
         }
         Some(Command::Flags {
             command: FlagsCommand::Eval(args),
         }) => {
             println!("{}", serde_json::to_string_pretty(&flags_eval(*args)?)?);
-            Ok(())
+            Ok(0)
         }
-        Some(Command::Data { command }) => data_command(cli.db, command),
-        Some(Command::Traffic(args)) => traffic_command(cli.db, *args),
+        Some(Command::Data { command }) => data_command(cli.db, command).map(|()| 0),
+        Some(Command::Traffic(args)) => traffic_command(cli.db, *args).map(|()| 0),
         Some(Command::Ask {
             question,
             provider,
             tier,
             json,
-        }) => {
-            let code = ask_command(cli.db, question, provider, tier, json)?;
-            if code != 0 {
-                std::process::exit(code);
-            }
-            Ok(())
-        }
-        Some(Command::Metrics { json, since }) => metrics_command(cli.db, json, since),
+        }) => ask_command(cli.db, question, provider, tier, json),
+        Some(Command::Metrics { json, since }) => metrics_command(cli.db, json, since).map(|()| 0),
         Some(Command::Query {
             sql,
             json,
             max_rows,
             timeout_ms,
-        }) => query_command(cli.db, sql, json, max_rows, timeout_ms),
+        }) => query_command(cli.db, sql, json, max_rows, timeout_ms).map(|()| 0),
+        Some(Command::Accuracy { json }) => accuracy_command(cli.db, json).map(|()| 0),
+        Some(Command::EngineWorker { model, threads }) => {
+            crate::ai::engine::worker::main(&model, threads).map(|()| 0)
+        }
     }
 }
 
@@ -745,7 +841,7 @@ mod data_cli_tests {
         );
         assert_eq!(
             ask_command(db.clone(), q.clone(), local, None, false).unwrap(),
-            ask_exit::LOCAL_NEEDS_THE_APP
+            ask_exit::LOCAL_UNAVAILABLE
         );
         // A trial user's AI Config picks the cloud.
         assert_eq!(

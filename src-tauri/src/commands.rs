@@ -19,9 +19,9 @@ use datagata_ipc::{
     },
     metrics::{MetricsReport, TimeRange},
 };
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 
-use crate::{Core, CoreError, app};
+use crate::{Core, CoreError, settings};
 
 #[tauri::command]
 pub fn device_facts(core: State<'_, Arc<Core>>) -> DeviceFacts {
@@ -45,7 +45,7 @@ pub fn set_profile(
     profile: Profile,
 ) -> Result<TargetingView, String> {
     let view = core.set_profile(profile).map_err(|e| e.to_string())?;
-    app::save_profile(&app, &view.profile)?;
+    settings::save_profile(&app, &view.profile)?;
     Ok(view)
 }
 
@@ -54,7 +54,11 @@ async fn blocking<T: Send + 'static>(
     app: AppHandle,
     work: impl FnOnce(&Core) -> Result<T, CoreError> + Send + 'static,
 ) -> Result<T, String> {
-    let core = app.state::<Arc<Core>>().inner().clone();
+    let core = app
+        .try_state::<Arc<Core>>()
+        .ok_or("DataGata has not started (see the start-up message)")?
+        .inner()
+        .clone();
     tauri::async_runtime::spawn_blocking(move || work(&core))
         .await
         .map_err(|e| format!("the background task failed: {e}"))?
@@ -145,13 +149,32 @@ pub async fn set_provider_choice(
     choice: ProviderChoice,
 ) -> Result<AiPanelView, String> {
     let view = blocking(app.clone(), move |core| core.set_provider_choice(choice)).await?;
-    app::save_provider_choice(&app, choice)?;
+    settings::save_provider_choice(&app, choice)?;
     Ok(view)
 }
 
 #[tauri::command]
 pub async fn ask(app: AppHandle, request: AskRequest) -> Result<AskPrepared, String> {
-    blocking(app, move |core| core.ask_ai(&request)).await
+    let emitter = app.clone();
+    blocking(app, move |core| {
+        core.ask_ai(&request, &mut |text| {
+            let token = datagata_ipc::ai::TokenEvent { text: text.into() };
+            if let Err(e) = emitter.emit(datagata_ipc::event::AI_TOKEN, token) {
+                tracing::debug!("sending a token to the window: {e}");
+            }
+        })
+    })
+    .await
+}
+
+/// Stops the native engine's generation under way.
+#[tauri::command]
+pub async fn stop_generation(app: AppHandle) -> Result<(), String> {
+    blocking(app, move |core| {
+        core.stop_generation();
+        Ok::<(), crate::CoreError>(())
+    })
+    .await
 }
 
 #[tauri::command]

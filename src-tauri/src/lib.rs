@@ -11,7 +11,9 @@ pub mod context;
 pub mod data;
 pub mod device;
 pub mod flags;
+pub mod logs;
 pub mod metrics;
+pub mod settings;
 pub mod traffic;
 pub mod webview;
 
@@ -45,6 +47,11 @@ pub const APP_IDENTIFIER: &str = "com.datagata.desktop";
 /// The DuckDB database in the data directory: trips, saved tables and the event log.
 pub const DATABASE_FILE: &str = "datagata.duckdb";
 
+/// How long the window waits for a closing DataGata to let go of the database.
+pub const APP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a CLI command waits for it (a person is waiting at the prompt).
+pub const CLI_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Where the app keeps its data: `DATAGATA_DATA_DIR`, else the platform's data directory
 /// (`~/.local/share/com.datagata.desktop` on Linux) — the same one the window uses.
 pub fn data_dir() -> PathBuf {
@@ -53,6 +60,23 @@ pub fn data_dir() -> PathBuf {
         .or_else(|| dirs::data_dir().map(|d| d.join(APP_IDENTIFIER)))
         .unwrap_or_else(|| PathBuf::from(".datagata"))
 }
+
+/// The flags the app evaluates: `file` when given (`flags eval --flags`), else live from
+/// LaunchDarkly when `LAUNCHDARKLY_SDK_KEY` is set (falling back to the last data received, kept
+/// in `data_dir`, then the embedded file), else the embedded file.
+pub async fn open_flags(data_dir: &Path, file: Option<&Path>) -> Result<Flags, FlagsError> {
+    match (
+        file,
+        LiveConfig::from_env(data_dir.join(LAST_KNOWN_GOOD_FILE)),
+    ) {
+        (Some(path), _) => Flags::open(&FlagSource::File(path.to_path_buf())),
+        (None, Some(live)) => Flags::open_live(&live).await,
+        (None, None) => Flags::open(&FlagSource::Embedded),
+    }
+}
+
+/// The copy of the last flag data LaunchDarkly sent, in the data directory.
+pub const LAST_KNOWN_GOOD_FILE: &str = "flags-last-known-good.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -67,8 +91,16 @@ pub enum CoreError {
     #[error(transparent)]
     Data(#[from] DataError),
     /// The AI panel: a provider that cannot answer, a question that is unknown, bad input.
-    #[error("{0}")]
-    Ai(String),
+    #[error(transparent)]
+    Ai(#[from] ai::questions::AiError),
+    /// A question that ended without SQL to run: why, and the `query-completed` recorded for
+    /// it (with the reference query's result, when one ran).
+    #[error("{error}")]
+    Unanswered {
+        error: ai::questions::AiError,
+        completed: Box<QueryCompleted>,
+        result: Option<Box<QueryResult>>,
+    },
     /// Importing or serving a local model folder.
     #[error(transparent)]
     Models(#[from] ai::models::ModelError),
@@ -86,22 +118,29 @@ pub struct Core {
     flags: Flags,
     events: EventLog,
     data: Database,
-    ai: ai::questions::AiState,
+    ai: ai::questions::Questions,
     models: ai::models::ModelFolders,
+    native: ai::native::Native,
 }
 
 impl Core {
     /// Starts with the app's data in `data_dir`: the event log in its DuckDB database, and the
-    /// flags live from LaunchDarkly when `LAUNCHDARKLY_SDK_KEY` is set (falling back to the last
-    /// data received, then the embedded file), else the embedded file. `saved` is the profile
-    /// an earlier launch saved, if any.
+    /// flags from [`open_flags`]. `saved` is the profile an earlier launch saved, if any.
     pub async fn start(data_dir: &Path, saved: Option<Profile>) -> Result<Self, CoreError> {
-        let data = Database::open(&data_dir.join(DATABASE_FILE))?;
+        Self::start_on(&data_dir.join(DATABASE_FILE), saved, APP_LOCK_WAIT).await
+    }
+
+    /// The one start-up, for the window and every CLI command: the database at `db` (waiting
+    /// up to `lock_wait` for a DataGata that is closing), its event log, and the flags with the
+    /// last-known-good copy beside the database.
+    pub async fn start_on(
+        db: &Path,
+        saved: Option<Profile>,
+        lock_wait: std::time::Duration,
+    ) -> Result<Self, CoreError> {
+        let data = Database::open_waiting(db, lock_wait)?;
         let events = EventLog::on(data.dedicated_connection()?)?;
-        let flags = match LiveConfig::from_env(data_dir.join("flags-last-known-good.json")) {
-            Some(live) => Flags::open_live(&live).await?,
-            None => Flags::open(&FlagSource::Embedded)?,
-        };
+        let flags = open_flags(data.files_root(), None).await?;
         tracing::info!(source = %flags.source().detail, "flags ready");
         Self::new(saved, flags, events, data)
     }
@@ -121,8 +160,9 @@ impl Core {
             flags,
             events,
             models: ai::models::ModelFolders::open(data.files_root()),
+            native: ai::native::Native::new(ai::native::model_dirs(data.files_root())),
             data,
-            ai: ai::questions::AiState::default(),
+            ai: ai::questions::Questions::default(),
         })
     }
 
@@ -153,6 +193,7 @@ impl Core {
 
     /// Delivers pending events and closes the SDK client (at exit).
     pub fn shutdown(&self) {
+        self.native.engine().shutdown();
         self.flags.close();
     }
 
@@ -220,6 +261,11 @@ impl Core {
             source: self.flags.source().clone(),
             profile,
             first_launch,
+            about: datagata_ipc::About {
+                version: env!("CARGO_PKG_VERSION").into(),
+                data_dir: self.data.files_root().display().to_string(),
+                log_dir: logs::log_dir().display().to_string(),
+            },
         })
     }
 
@@ -306,12 +352,12 @@ impl Core {
     }
 
     pub fn pivot(&self, request: &PivotRequest) -> Result<QueryResult, CoreError> {
-        self.unlock("pivot-table-access", "pivot-table")?;
+        self.unlock(flags::keys::PIVOT_TABLE_ACCESS, "pivot-table")?;
         Ok(self.data.pivot(request, RunLimits::default())?)
     }
 
     pub fn save_table(&self, request: &SaveTableRequest) -> Result<SaveTableOutcome, CoreError> {
-        self.unlock("data-materialization", "save-as-table")?;
+        self.unlock(flags::keys::DATA_MATERIALIZATION, "save-as-table")?;
         let sql = self.data.check(&request.sql)?;
         Ok(self.data.save_table(
             &request.name,
@@ -323,7 +369,7 @@ impl Core {
     }
 
     pub fn saved_tables(&self, target: QueryTarget) -> Result<Vec<SavedTable>, CoreError> {
-        self.unlock("data-materialization", "saved-tables")?;
+        self.unlock(flags::keys::DATA_MATERIALIZATION, "saved-tables")?;
         Ok(self.data.saved_tables(target)?)
     }
 
@@ -332,7 +378,7 @@ impl Core {
         target: QueryTarget,
         name: &str,
     ) -> Result<Vec<SavedTable>, CoreError> {
-        self.unlock("data-materialization", "drop-table")?;
+        self.unlock(flags::keys::DATA_MATERIALIZATION, "drop-table")?;
         Ok(self.data.drop_table(name, target)?)
     }
 
@@ -351,112 +397,30 @@ impl Core {
     }
 }
 
-/// Questions: the AI Config picks the provider for the person's context, the provider writes SQL
-/// where it can run, the read-only runner answers, and `query-completed` records what happened.
+/// Metrics over the stored events.
 impl Core {
-    /// Asks `question` as `profile` would. Where the provider cannot run here, the question's
-    /// `reference_sql` (when given) still runs, so the data path is measured; the event then says
-    /// the provider was unavailable and why, and the question counts as not answered.
-    pub fn ask(
-        &self,
-        profile: &Profile,
-        question: &str,
-        reference_sql: Option<&str>,
-        source: &str,
-    ) -> Result<(QueryCompleted, Option<QueryResult>), CoreError> {
-        let started = std::time::Instant::now();
-        let profile = context::validate_profile(profile.clone())?;
-        let ctx = context::build(
-            &profile,
-            &self.device_facts(),
-            &self.session(),
-            Some(question),
-        )?;
-        let evaluation = self.flags.evaluate(&ctx, metrics::EXPERIMENT_FLAG);
-        let config = ai::AiConfig::from_value(&evaluation.value).filter(|c| c.enabled);
-        let provider = config.as_ref().map(|c| c.provider);
-        let generated = match provider {
-            Some(ai::Provider::MotherDuck) => ai::motherduck_sql(&self.data, question)
-                .map(Some)
-                .map_err(|e| e.to_string()),
-            Some(ai::Provider::WebLlm) => Err(ai::WEBLLM_HEADLESS.to_string()),
-            None => Err("the ai-config flag gave no enabled AI Config for this person".into()),
-        };
-        let (generation, reason, generation_ms, sql) = match generated {
-            Ok(Some((sql, ms))) => ("ok", None, Some(ms), Some(sql)),
-            Ok(None) => ("error", Some("no SQL came back".to_string()), None, None),
-            Err(why)
-                if matches!(provider, Some(ai::Provider::MotherDuck))
-                    && self.data.motherduck().require_connected().is_ok() =>
-            {
-                ("error", Some(why), None, None)
-            }
-            Err(why) => ("unavailable", Some(why), None, None),
-        };
-        let to_run = sql.as_deref().or(if generation == "unavailable" {
-            reference_sql
-        } else {
-            None
-        });
-        let (result, query_error) = match to_run {
-            Some(sql) => match self.data.run(&QueryRequest::local(sql)) {
-                Ok(r) => (Some(r), None),
-                Err(e) => (None, Some(e.to_string())),
-            },
-            None => (None, None),
-        };
-        let success = generation == "ok" && result.is_some();
-        let data = QueryCompleted {
-            provider: provider.map(|p| p.as_str()).unwrap_or("none").to_string(),
-            config_key: metrics::EXPERIMENT_FLAG.to_string(),
-            variation_key: config
-                .as_ref()
-                .map(|c| c.variation_key.clone())
-                .unwrap_or_default(),
-            question: question.to_string(),
-            generation: generation.to_string(),
-            reason: reason.or(query_error),
-            success,
-            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-            generation_ms,
-            query_ms: result.as_ref().map(|r| r.elapsed_ms),
-            rows: result.as_ref().map(|r| r.total_rows),
-            input_tokens: None,
-            output_tokens: None,
-            time_to_first_token_ms: None,
-            cost_usd: if generation == "ok" && provider == Some(ai::Provider::MotherDuck) {
-                metrics::MOTHERDUCK_AI_COST_PER_QUERY
-            } else {
-                0.0
-            },
-            source: source.to_string(),
-        };
-        self.track_for(
-            &ctx,
-            metrics::QUERY_COMPLETED,
-            serde_json::to_value(&data).unwrap_or_default(),
-            Some(data.latency_ms),
-        )?;
-        Ok((data, result))
-    }
-
     /// The metrics over the stored events.
     pub fn metrics(&self, range: TimeRange) -> Result<MetricsReport, CoreError> {
         let events = metrics::load(&self.events, range, chrono::Utc::now())?;
-        Ok(metrics::report(range, &events))
+        let weights = self.flags.experiment_weights(flags::keys::AI_CONFIG);
+        Ok(metrics::report(range, &events, weights.as_deref()))
     }
 }
 
+/// A core on an in-memory database with the embedded flags, and no GGUF model (tests that
+/// need the real one point it at the folder scripts/setup fills).
 #[cfg(test)]
 pub(crate) fn test_core() -> Core {
     let data = Database::in_memory(&std::env::temp_dir()).unwrap();
-    Core::new(
+    let core = Core::new(
         None,
         Flags::open(&FlagSource::Embedded).unwrap(),
         EventLog::on(data.dedicated_connection().unwrap()).unwrap(),
         data,
     )
-    .unwrap()
+    .unwrap();
+    core.native().set_model_dirs(vec![]);
+    core
 }
 
 #[cfg(test)]

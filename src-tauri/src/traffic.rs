@@ -199,19 +199,27 @@ pub struct TrafficRun {
 /// Where each request goes: this process's core, or the app's automation endpoint.
 pub trait Asker: Sync {
     fn ask(&self, profile: &Profile, question: &Question) -> Result<QueryCompleted, String>;
+    /// The experiment rollout's weights (variation key → weight), for the SRM check.
+    fn experiment_weights(&self) -> Option<Vec<(String, f64)>> {
+        None
+    }
 }
 
 impl Asker for Core {
     fn ask(&self, profile: &Profile, question: &Question) -> Result<QueryCompleted, String> {
-        Core::ask(
-            self,
-            profile,
-            question.text,
-            Some(question.reference_sql),
-            "traffic",
-        )
-        .map(|(done, _)| done)
+        self.ask_headless(&crate::ai::questions::HeadlessAsk {
+            question: question.text,
+            profile: Some(profile),
+            choice: None,
+            reference_sql: Some(question.reference_sql),
+            source: crate::ai::questions::Source::Traffic,
+        })
+        .map(|answer| answer.completed)
         .map_err(|e: CoreError| e.to_string())
+    }
+
+    fn experiment_weights(&self) -> Option<Vec<(String, f64)>> {
+        self.flags.experiment_weights(crate::flags::keys::AI_CONFIG)
     }
 }
 
@@ -286,6 +294,7 @@ pub fn run(
             .iter()
             .map(|(at, r)| metrics::QueryEvent {
                 at: *at,
+                user: r.profile.email.clone(),
                 data: r.outcome.clone(),
             })
             .collect();
@@ -302,7 +311,11 @@ pub fn run(
         via_app,
         wall_ms: started.elapsed().as_secs_f64() * 1000.0,
         requests: records.into_iter().map(|(_, r)| r).collect(),
-        analysis: metrics::report(TimeRange::All, &events),
+        analysis: metrics::report(
+            TimeRange::All,
+            &events,
+            asker.experiment_weights().as_deref(),
+        ),
     })
 }
 
@@ -403,7 +416,12 @@ mod tests {
         assert_eq!(run.analysis.total_queries, 40);
         // Offline and headless: no provider can answer; every reference query still ran.
         for r in &run.requests {
-            assert_eq!(r.outcome.generation, "unavailable", "{:?}", r.outcome);
+            assert_eq!(
+                r.outcome.generation,
+                datagata_ipc::metrics::GenerationOutcome::Unavailable,
+                "{:?}",
+                r.outcome
+            );
             assert!(!r.outcome.success);
             assert!(r.outcome.reason.is_some());
             assert!(r.outcome.rows.unwrap_or(0) > 0, "{:?}", r.outcome);

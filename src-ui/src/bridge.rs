@@ -55,6 +55,48 @@ pub async fn invoke<A: Serialize, R: DeserializeOwned>(
         .map_err(|e| format!("{command} answered in an unexpected shape: {e}"))
 }
 
+/// A subscription to a backend event; dropping it unsubscribes.
+pub struct Listener {
+    unlisten: Option<Function>,
+    _handler: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(unlisten) = &self.unlisten {
+            let _ = unlisten.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Hears the backend's `event` (Tauri's `event.listen`), each payload typed.
+pub async fn listen<T: DeserializeOwned + 'static>(
+    event: &str,
+    mut on: impl FnMut(T) + 'static,
+) -> Result<Listener, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let events = get(&get(&window, "__TAURI__"), "event");
+    let listen = get(&events, "listen");
+    let Some(listen) = listen.dyn_ref::<Function>() else {
+        return Err("not running inside the DataGata app: Tauri's events are missing".into());
+    };
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        if let Ok(payload) = serde_wasm_bindgen::from_value::<T>(get(&e, "payload")) {
+            on(payload);
+        }
+    });
+    let promise = listen
+        .call2(&events, &JsValue::from_str(event), handler.as_ref())
+        .map_err(|e| describe(&e))?;
+    let unlisten = JsFuture::from(Promise::from(promise))
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(Listener {
+        unlisten: unlisten.dyn_into::<Function>().ok(),
+        _handler: handler,
+    })
+}
+
 /// A promise that resolves to `undefined` after `ms` milliseconds.
 pub fn sleep(ms: i32) -> Promise {
     Promise::new(&mut |resolve, _reject| {

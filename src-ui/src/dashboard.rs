@@ -13,8 +13,14 @@ struct SetProfileArgs<'a> {
     profile: &'a Profile,
 }
 
+#[derive(Properties, PartialEq)]
+pub struct DashboardProps {
+    /// The start-up WebGPU probe has reported (the machine panel reads the facts again).
+    pub webgpu_reported: bool,
+}
+
 #[function_component(Dashboard)]
-pub fn dashboard() -> Html {
+pub fn dashboard(props: &DashboardProps) -> Html {
     let view = use_state(|| None::<Result<TargetingView, String>>);
     let save_error = use_state(|| None::<String>);
     {
@@ -67,10 +73,11 @@ pub fn dashboard() -> Html {
                             if let Some(e) = &*save_error { <p class="error" id="profile-error">{ e.clone() }</p> }
                         </section>
                         { features(v) }
+                        { about(v) }
                     </>
                 },
             } }
-            <MachinePanel />
+            <MachinePanel webgpu_reported={ props.webgpu_reported } />
         </div>
     }
 }
@@ -94,6 +101,21 @@ fn feature_rows(v: &TargetingView) -> Vec<(&'static str, &'static str, Option<&F
             v.flag("webllm-access"),
         ),
     ]
+}
+
+/// Version, the flag source, and where the data and the logs are.
+fn about(v: &TargetingView) -> Html {
+    html! {
+        <section class="panel" id="about-panel">
+            <h2>{ "About" }</h2>
+            <dl class="facts">
+                <dt>{ "Version" }</dt><dd id="about-version">{ v.about.version.clone() }</dd>
+                <dt>{ "Flags from" }</dt><dd id="about-flags">{ v.source.detail.clone() }</dd>
+                <dt>{ "Data folder" }</dt><dd id="about-data-dir"><code>{ v.about.data_dir.clone() }</code></dd>
+                <dt>{ "Log files" }</dt><dd id="about-log-dir"><code>{ v.about.log_dir.clone() }</code></dd>
+            </dl>
+        </section>
+    }
 }
 
 fn features(v: &TargetingView) -> Html {

@@ -28,6 +28,27 @@ enum Tab {
 #[function_component(App)]
 pub fn app() -> Html {
     let tab = use_state(|| Tab::Dashboard);
+    // The WebView's WebGPU is probed once, at start, and reported to the backend (it decides
+    // whether WebLLM or the native engine answers local questions); views re-read the facts.
+    let webgpu_reported = use_state(|| false);
+    {
+        let webgpu_reported = webgpu_reported.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let report = bridge::probe_webgpu().await;
+                let args = machine::ReportArgs { report: &report };
+                let told = bridge::invoke::<_, datagata_ipc::DeviceFacts>(
+                    datagata_ipc::command::REPORT_WEBGPU,
+                    &args,
+                )
+                .await;
+                if let Err(e) = told {
+                    web_sys::console::warn_1(&format!("reporting WebGPU: {e}").into());
+                }
+                webgpu_reported.set(true);
+            });
+        });
+    }
     let query_opened = use_state(|| false);
     let ask_opened = use_state(|| false);
     let metrics_opened = use_state(|| false);
@@ -71,7 +92,7 @@ pub fn app() -> Html {
             </header>
             <main>
                 <div class="view" hidden={ *tab != Tab::Dashboard }>
-                    <dashboard::Dashboard />
+                    <dashboard::Dashboard webgpu_reported={ *webgpu_reported } />
                 </div>
                 if *query_opened {
                     <div class="view" hidden={ *tab != Tab::Query }>

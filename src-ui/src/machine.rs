@@ -10,9 +10,10 @@ use crate::bridge;
 #[derive(Serialize)]
 pub struct NoArgs {}
 
+/// `{ "report": … }` for `report_webgpu`.
 #[derive(Serialize)]
-struct ReportArgs<'a> {
-    report: &'a WebGpuReport,
+pub struct ReportArgs<'a> {
+    pub report: &'a WebGpuReport,
 }
 
 #[derive(Clone, PartialEq)]
@@ -22,27 +23,21 @@ enum Load {
     Failed(String),
 }
 
+#[derive(Properties, PartialEq)]
+pub struct MachinePanelProps {
+    /// The app's start-up WebGPU probe has reported: read the facts again.
+    pub webgpu_reported: bool,
+}
+
+/// This machine's facts, read when shown and again once the start-up WebGPU probe reported.
 #[function_component(MachinePanel)]
-pub fn machine_panel() -> Html {
+pub fn machine_panel(props: &MachinePanelProps) -> Html {
     let state = use_state(|| Load::Reading);
     {
         let state = state.clone();
-        use_effect_with((), move |_| {
+        use_effect_with(props.webgpu_reported, move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 match bridge::invoke::<_, DeviceFacts>(command::DEVICE_FACTS, &NoArgs {}).await {
-                    Ok(facts) => state.set(Load::Ready(Box::new(facts))),
-                    Err(e) => {
-                        state.set(Load::Failed(e));
-                        return;
-                    }
-                }
-                let report = bridge::probe_webgpu().await;
-                match bridge::invoke::<_, DeviceFacts>(
-                    command::REPORT_WEBGPU,
-                    &ReportArgs { report: &report },
-                )
-                .await
-                {
                     Ok(facts) => state.set(Load::Ready(Box::new(facts))),
                     Err(e) => state.set(Load::Failed(e)),
                 }
@@ -127,8 +122,9 @@ fn webgpu(report: Option<&WebGpuReport>) -> Html {
             if let Some(detail) = detail { <span class="detail" id="webgpu-detail">{ detail }</span> }
             if class == "warn" {
                 <span class="detail">
-                    { "Local AI (WebLLM) needs a WebView with WebGPU: Windows (WebView2) or macOS 26+ \
-                       (WKWebView). Linux's WebKitGTK builds usually have none; cloud AI still works." }
+                    { "WebLLM needs a WebView with WebGPU: Windows (WebView2) or macOS 26+ (WKWebView). \
+                       Linux's WebKitGTK builds usually have none: local AI runs on the native \
+                       llama.cpp engine instead, and cloud AI still works." }
                 </span>
             }
         </div>

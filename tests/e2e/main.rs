@@ -3,7 +3,9 @@
 use std::{process::Command, time::Duration};
 
 mod ask;
+mod instance;
 mod metrics;
+mod native;
 mod query;
 
 use datagata_e2e::{App, app_binary};

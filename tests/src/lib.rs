@@ -19,6 +19,12 @@ use tokio::process::{Child, Command};
 
 /// How long a session may take to appear (the app's first start compiles shaders, loads wasm).
 const SESSION_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long one attempt to open the session may take (a dead app must not hang it).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a closed app may take to exit (and let go of its database) before a restart.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
+/// The app's (and its drivers') stderr, kept in the test's home and shown when a test fails.
+const STDERR_LOG: &str = "app-stderr.log";
 /// The size of the sample the app generates on its (test) first start.
 pub const SAMPLE_ROWS: u64 = 50_000;
 
@@ -53,6 +59,40 @@ pub struct App {
     driver: Child,
     /// The app's data and config directories: a fresh profile per test (taken by a restart).
     home: Option<tempfile::TempDir>,
+    /// Where the app's stderr goes.
+    stderr_log: PathBuf,
+}
+
+/// The last lines of the app's stderr, for a failure message.
+fn stderr_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+    if tail.is_empty() {
+        "(the app wrote nothing to stderr)".into()
+    } else {
+        format!("the app's stderr ({}):\n{tail}", path.display())
+    }
+}
+
+/// The processes of process group `group` that have not exited (zombies have: they hold no
+/// files), read from /proc.
+fn live_members(group: i32) -> Vec<(i32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (head, rest) = stat.rsplit_once(')')?;
+            let name = head.split_once('(')?.1.to_string();
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let (state, pgrp) = (fields.first()?, fields.get(2)?.parse::<i32>().ok()?);
+            (pgrp == group && !matches!(*state, "Z" | "X")).then_some((pid, name))
+        })
+        .collect()
 }
 
 impl App {
@@ -63,20 +103,44 @@ impl App {
         Self::start_in(tempfile::tempdir()?).await
     }
 
-    /// Runs the `datagata` CLI with `home` as its XDG home: the same data directory the app
+    /// Starts the app with the GGUF models in `models` (the native engine's folder, as
+    /// `DATAGATA_MODELS_DIR`): a fresh home whose `models` folder links to it.
+    pub async fn start_with_models(models: &Path) -> anyhow::Result<Self> {
+        let home = tempfile::tempdir()?;
+        let data = home.path().join("data/com.datagata.desktop");
+        std::fs::create_dir_all(&data)?;
+        std::os::unix::fs::symlink(models, data.join("models"))?;
+        Self::start_in(home).await
+    }
+
+    /// The `datagata` binary with `home` as its XDG home: the same data directory the app
     /// started with [`App::start_in`] uses.
-    pub fn cli(home: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
-        Ok(std::process::Command::new(app_binary()?)
-            .args(args)
+    pub fn command(home: &Path) -> anyhow::Result<std::process::Command> {
+        let mut command = std::process::Command::new(app_binary()?);
+        command
             .current_dir(home)
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env("DATAGATA_SAMPLE_ROWS", SAMPLE_ROWS.to_string())
             .env_remove("DATAGATA_DATA_DIR")
+            .env_remove("DATAGATA_MODELS_DIR")
             .env_remove("MOTHERDUCK_TOKEN")
-            .env_remove("LAUNCHDARKLY_SDK_KEY")
-            .output()?)
+            .env_remove("LAUNCHDARKLY_SDK_KEY");
+        Ok(command)
+    }
+
+    /// Runs the `datagata` CLI with `home` as its XDG home (see [`App::command`]).
+    pub fn cli(home: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+        Ok(Self::command(home)?.args(args).output()?)
+    }
+
+    /// The running app's XDG home.
+    pub fn home(&self) -> &Path {
+        self.home
+            .as_ref()
+            .map(|h| h.path())
+            .unwrap_or(Path::new("/"))
     }
 
     /// Starts the app with `home` as its XDG home (data prepared there, e.g. by [`App::cli`]).
@@ -86,6 +150,12 @@ impl App {
         let native_port = free_port()?;
         // Its own process group, so stopping it also stops the WebKitWebDriver it starts (which
         // would otherwise outlive the test, holding our stdout open).
+        let stderr_log = home.path().join(STDERR_LOG);
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&stderr_log)
+            .context("opening the app's stderr log")?;
         let mut driver = Command::new("tauri-driver")
             .args([
                 "--port",
@@ -100,11 +170,12 @@ impl App {
             .env("DATAGATA_SAMPLE_ROWS", SAMPLE_ROWS.to_string())
             // Tests see the app as a person without a MotherDuck token or a LaunchDarkly key.
             .env_remove("DATAGATA_DATA_DIR")
+            .env_remove("DATAGATA_MODELS_DIR")
             .env_remove("MOTHERDUCK_TOKEN")
             .env_remove("LAUNCHDARKLY_SDK_KEY")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .process_group(0)
             .kill_on_drop(true)
             .spawn()
@@ -120,34 +191,48 @@ impl App {
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + SESSION_TIMEOUT;
         let client = loop {
-            match ClientBuilder::native()
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => break client,
-                Err(e) => {
-                    if let Some(status) = driver.try_wait()? {
-                        bail!("tauri-driver exited ({status}) before a session opened: {e}");
-                    }
-                    if Instant::now() > deadline {
-                        bail!("no WebDriver session within {SESSION_TIMEOUT:?}: {e}");
-                    }
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
+            let attempt = tokio::time::timeout(
+                CONNECT_TIMEOUT.min(deadline.saturating_duration_since(Instant::now())),
+                ClientBuilder::native()
+                    .capabilities(caps.clone())
+                    .connect(&url),
+            )
+            .await;
+            let why = match attempt {
+                Ok(Ok(client)) => break client,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!("opening the session took over {CONNECT_TIMEOUT:?}"),
+            };
+            if let Some(status) = driver.try_wait()? {
+                bail!(
+                    "tauri-driver exited ({status}) before a session opened: {why}\n{}",
+                    stderr_tail(&stderr_log)
+                );
             }
+            if Instant::now() > deadline {
+                bail!(
+                    "no WebDriver session within {SESSION_TIMEOUT:?}: {why}\n{}",
+                    stderr_tail(&stderr_log)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         };
         Ok(Self {
             client,
             driver,
             home: Some(home),
+            stderr_log,
         })
     }
 
     /// Stops tauri-driver and everything in its process group: SIGTERM first (tauri-driver then
-    /// stops its WebKitWebDriver), SIGKILL for whatever is left after a grace period.
-    fn stop_driver(&mut self) {
-        let Some(pid) = self.driver.id() else { return };
+    /// stops its WebKitWebDriver), SIGKILL for whatever is left after a grace period. Returns
+    /// once every process of the group has exited (the app too: its database is free), or says
+    /// which are still there after [`EXIT_TIMEOUT`].
+    fn stop_driver(&mut self) -> anyhow::Result<()> {
+        let Some(pid) = self.driver.id() else {
+            return Ok(());
+        };
         let group = -(pid as libc::pid_t);
         // SAFETY: plain kill(2) on the process group we created; no memory is touched.
         unsafe { libc::kill(group, libc::SIGTERM) };
@@ -158,6 +243,18 @@ impl App {
         // SAFETY: as above.
         unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.driver.try_wait();
+        let deadline = Instant::now() + EXIT_TIMEOUT;
+        loop {
+            let _ = self.driver.try_wait();
+            let left = live_members(pid as i32);
+            if left.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("still running {EXIT_TIMEOUT:?} after being stopped: {left:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The text of the first element matching `css`, waiting up to `timeout` for it to appear.
@@ -226,7 +323,7 @@ impl App {
     /// Closes the app and starts it again on the same data and settings, as a relaunch would.
     pub async fn restart(mut self) -> anyhow::Result<Self> {
         let closed = self.client.clone().close().await;
-        self.stop_driver();
+        self.stop_driver()?;
         closed.context("closing the WebDriver session")?;
         let home = self.home.take().context("the app's home is gone")?;
         Self::start_in(home).await
@@ -263,14 +360,24 @@ impl App {
     /// Ends the session (closing the app) and stops tauri-driver.
     pub async fn close(mut self) -> anyhow::Result<()> {
         let closed = self.client.clone().close().await;
-        self.stop_driver();
+        self.stop_driver()?;
         closed.context("closing the WebDriver session")
+    }
+
+    /// The last lines the app wrote to stderr.
+    pub fn stderr(&self) -> String {
+        stderr_tail(&self.stderr_log)
     }
 }
 
 impl Drop for App {
     /// A failed test never leaves a driver, a WebKitWebDriver or an app window behind.
     fn drop(&mut self) {
-        self.stop_driver();
+        if let Err(e) = self.stop_driver() {
+            eprintln!("stopping the app: {e}");
+        }
+        if std::thread::panicking() {
+            eprintln!("{}", stderr_tail(&self.stderr_log));
+        }
     }
 }

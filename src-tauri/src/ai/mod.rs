@@ -1,9 +1,13 @@
 //! The AI side of a question: the AI Config (LaunchDarkly's `ai-config` flag value: variation,
 //! model, parameters, messages with `{{query}}`), which provider it picks, and the providers that
-//! can run in the backend — MotherDuck's `prompt_sql` through the DuckDB connection. The local
-//! provider (WebLLM) runs in the app's WebView; headless it is reported unavailable, with why.
+//! can run in the backend — MotherDuck's `prompt_sql` through the DuckDB connection, and the
+//! native llama.cpp engine ([`engine`], glued to questions by [`native`]). WebLLM runs in the
+//! app's WebView; [`questions`] owns a question from the words to its stored event.
 
+pub mod accuracy;
+pub mod engine;
 pub mod models;
+pub mod native;
 pub mod questions;
 
 use std::time::Instant;
@@ -36,6 +40,8 @@ pub struct AiConfig {
     pub version: u64,
     pub provider: Provider,
     pub model: String,
+    /// The GGUF file the native engine runs for this variation (`model.custom.gguf`).
+    pub gguf: Option<String>,
     pub max_tokens: Option<u64>,
     pub temperature: Option<f64>,
     /// (role, content) with `{{query}}` still in place.
@@ -60,6 +66,9 @@ impl AiConfig {
                 .as_str()
                 .unwrap_or_default()
                 .to_string(),
+            gguf: value["model"]["custom"]["gguf"]
+                .as_str()
+                .map(str::to_string),
             max_tokens: value["model"]["parameters"]["maxTokens"].as_u64(),
             temperature: value["model"]["parameters"]["temperature"].as_f64(),
             messages: value["messages"]

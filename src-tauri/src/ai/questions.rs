@@ -1,68 +1,230 @@
-//! The AI panel's flow, over the core: which providers this person may use (and why not), a
-//! question's prompt (the AI Config's messages with `{{query}}` filled in, the tables' schema, the
-//! failed attempt on a retry), cloud generation here or local generation reported back from the
-//! WebView, the answer through the read-only runner, and the tracking LaunchDarkly's AI SDKs do
-//! (`$ld:ai:*` with `{configKey, variationKey, version}`) plus `query-completed` and feedback.
+//! THE owner of a question, whoever asks — the Ask tab over IPC, `datagata ask`, `datagata
+//! traffic`, the automation endpoint. From the words to the stored `query-completed`: the
+//! context, the AI Config, the provider and local runtime, generation (MotherDuck's `prompt_sql`
+//! or the native llama.cpp engine here; WebLLM in the WebView, reported back), the SQL taken out
+//! of the reply, the read-only run, the one retry, feedback, and the tracking LaunchDarkly's AI
+//! SDKs do (`$ld:ai:*` with `{configKey, variationKey, version}`). Nothing else produces those
+//! events.
+//!
+//! A question's latency is machine time: generation plus the query, measured where they happen,
+//! never the time a person spends reading or editing the SQL, and never a model's download or
+//! load.
 
-use std::{
-    collections::HashMap,
-    sync::{Mutex, RwLock},
-    time::Instant,
-};
+use std::{collections::HashMap, sync::Mutex};
 
 use datagata_ipc::{
+    Profile,
     ai::{
-        AiAnswer, AiPanelView, AskPrepared, AskRequest, ChatMessage, FeedbackRequest, Generation,
-        LocalFailure, LocalGeneration, ProviderChoice, ProviderOption, RunAnswerRequest,
+        AiAnswer, AiPanelView, AskPrepared, AskRequest, ChatMessage, FailedAttempt,
+        FeedbackRequest, Generation, LocalFailure, LocalGeneration, LocalRuntime, ProviderChoice,
+        ProviderOption, RunAnswerRequest,
     },
-    data::{QueryRequest, QueryTarget},
-    metrics::QueryCompleted,
+    data::{QueryRequest, QueryResult, QueryTarget},
+    metrics::{GenerationOutcome, QueryCompleted},
 };
 use launchdarkly_server_sdk::Context;
 use serde_json::{Value, json};
 
 use super::{AiConfig, Provider};
-use crate::{Core, CoreError, metrics};
+use crate::{Core, CoreError, context, flags::keys, metrics};
 
 /// The local model when the person's AI Config variation is the cloud one.
 pub const DEFAULT_LOCAL_MODEL: &str = "Llama-3.2-3B-Instruct-q4f16_1-MLC";
 /// MotherDuck's `prompt_sql` does not name its model.
 pub const CLOUD_MODEL: &str = "MotherDuck prompt_sql";
-const MAX_QUESTION_CHARS: usize = 2_000;
+pub const MAX_QUESTION_CHARS: usize = 2_000;
+/// Questions asked but not yet answered, kept at most (older ones are abandoned).
+const MAX_PENDING: usize = 32;
+/// Answered questions kept for feedback.
+const MAX_ANSWERED: usize = 64;
 
-/// A question between `ask` and its answer.
+/// Who asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    App,
+    Cli,
+    Traffic,
+    Automation,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::App => "app",
+            Source::Cli => "cli",
+            Source::Traffic => "traffic",
+            Source::Automation => "automation",
+        }
+    }
+}
+
+/// How a question gets its SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// MotherDuck's `prompt_sql`, in the backend.
+    Cloud,
+    /// WebLLM in the WebView: the backend hands it a prompt and hears back.
+    WebLlm,
+    /// The native llama.cpp engine, in the backend.
+    Native,
+}
+
+impl Route {
+    fn runtime(self) -> Option<LocalRuntime> {
+        match self {
+            Route::Cloud => None,
+            Route::WebLlm => Some(LocalRuntime::WebLlm),
+            Route::Native => Some(LocalRuntime::LlamaCpp),
+        }
+    }
+}
+
+/// Why a question could not be asked or answered, by kind: the UI and the CLI tell "locked"
+/// from "unavailable" from "failed" by this, not by parsing a message.
+#[derive(Debug, thiserror::Error)]
+pub enum AiError {
+    #[error("ask a question of 1 to {MAX_QUESTION_CHARS} characters")]
+    BadQuestion,
+    /// The flags do not let this person use the provider.
+    #[error("{provider} cannot be chosen: {reason}")]
+    Locked {
+        provider: &'static str,
+        reason: String,
+    },
+    /// The provider cannot run here right now (no token, no WebGPU, no model file).
+    #[error("{provider} is not available: {reason}")]
+    Unavailable {
+        provider: &'static str,
+        reason: String,
+    },
+    /// The provider ran and failed.
+    #[error("{0}")]
+    Failed(String),
+    #[error("the generation was stopped")]
+    Stopped,
+    #[error("the model's reply held no SQL")]
+    NoSql,
+    #[error("no question {0} is under way (it may have ended)")]
+    NoSuchQuestion(String),
+    #[error("the question {0} was already answered: ask again to run it as a new question")]
+    AlreadyAnswered(String),
+}
+
+fn default_route_reason(route: Route) -> &'static str {
+    match route {
+        Route::WebLlm => "the WebView has WebGPU, so WebLLM answers on the GPU",
+        Route::Native => {
+            "the WebView has no WebGPU, so the native llama.cpp engine answers on this machine"
+        }
+        Route::Cloud => "",
+    }
+}
+
+/// A question between its start and its answer.
+#[derive(Clone)]
 struct Pending {
     ctx: Context,
     question: String,
     choice: ProviderChoice,
+    route: Route,
     model: String,
+    backend: Option<String>,
     variation_key: String,
     version: u64,
-    started: Instant,
+    source: Source,
     generation_ms: Option<f64>,
     time_to_first_token_ms: Option<f64>,
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
     sql: Option<String>,
-    /// This is the one retry.
-    retried: bool,
+    /// 1, or 2 for the one retry.
+    attempt: u32,
+    /// Asked in the experiment's rollout, with the variation's own provider.
+    in_experiment: bool,
 }
 
-/// The AI panel's state in the core: the saved provider choice, questions under way.
-#[derive(Default)]
-pub struct AiState {
-    choice: RwLock<Option<ProviderChoice>>,
-    pending: Mutex<HashMap<String, Pending>>,
-}
-
-impl AiState {
-    pub fn choice(&self) -> Option<ProviderChoice> {
-        *self.choice.read().unwrap_or_else(|e| e.into_inner())
+impl Pending {
+    fn provider(&self) -> &'static str {
+        self.choice.provider()
     }
 }
 
-fn fail(message: impl Into<String>) -> CoreError {
-    CoreError::Ai(message.into())
+/// The question service's state in the core: the saved provider choice, questions under way,
+/// and answered ones (for feedback).
+#[derive(Default)]
+pub struct Questions {
+    choice: std::sync::RwLock<Option<ProviderChoice>>,
+    pending: Mutex<HashMap<String, Pending>>,
+    answered: Mutex<Vec<(String, Pending)>>,
+}
+
+impl Questions {
+    pub fn choice(&self) -> Option<ProviderChoice> {
+        *self.choice.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn insert(&self, id: String, pending: Pending) {
+        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_PENDING {
+            // Abandoned (asked, never run): the oldest go first.
+            let oldest: Vec<String> = {
+                let mut all: Vec<_> = map.iter().map(|(k, p)| (k.clone(), p.attempt)).collect();
+                all.sort();
+                all.into_iter()
+                    .take(map.len() + 1 - MAX_PENDING)
+                    .map(|(k, _)| k)
+                    .collect()
+            };
+            for id in oldest {
+                tracing::info!(question = %id, "abandoned: asked but never run");
+                map.remove(&id);
+            }
+        }
+        map.insert(id, pending);
+    }
+
+    fn take(&self, id: &str) -> Result<Pending, AiError> {
+        if let Some(p) = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+        {
+            return Ok(p);
+        }
+        let answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        if answered.iter().any(|(k, _)| k == id) {
+            Err(AiError::AlreadyAnswered(id.to_string()))
+        } else {
+            Err(AiError::NoSuchQuestion(id.to_string()))
+        }
+    }
+
+    fn update(&self, id: &str, f: impl FnOnce(&mut Pending)) -> Result<Pending, AiError> {
+        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let p = map
+            .get_mut(id)
+            .ok_or_else(|| AiError::NoSuchQuestion(id.to_string()))?;
+        f(p);
+        Ok(p.clone())
+    }
+
+    fn answered(&self, id: String, pending: Pending) {
+        let mut answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        if answered.len() >= MAX_ANSWERED {
+            answered.remove(0);
+        }
+        answered.push((id, pending));
+    }
+
+    fn for_feedback(&self, id: &str) -> Option<Pending> {
+        let answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        answered
+            .iter()
+            .rev()
+            .find(|(k, _)| k == id)
+            .map(|(_, p)| p.clone())
+    }
 }
 
 /// The SQL in a model's reply: a fenced ```sql block when there is one, else the reply, without
@@ -94,40 +256,109 @@ pub fn local_model_for(model: &str, shader_f16: bool) -> String {
     }
 }
 
+/// A headless question (CLI, traffic, automation): who asks, and how.
+pub struct HeadlessAsk<'a> {
+    pub question: &'a str,
+    /// As this person (traffic's random people); `None`: the app's profile.
+    pub profile: Option<&'a Profile>,
+    /// `None`: the AI Config's provider for the person.
+    pub choice: Option<ProviderChoice>,
+    /// Run when the provider is unavailable, so the data path is still measured (traffic).
+    pub reference_sql: Option<&'a str>,
+    pub source: Source,
+}
+
+/// What a headless question came to.
+#[derive(Debug)]
+pub struct HeadlessAnswer {
+    /// The last attempt's event.
+    pub completed: QueryCompleted,
+    /// The answer, when the SQL ran (also for a reference query).
+    pub result: Option<QueryResult>,
+    pub sql: Option<String>,
+    /// Why it was not answered.
+    pub error: Option<AiError>,
+    /// The same thing as the window's answer (when generation gave SQL).
+    pub answer: Option<AiAnswer>,
+}
+
 impl Core {
     /// The saved choice from an earlier launch (the settings store).
     pub fn restore_provider_choice(&self, choice: Option<ProviderChoice>) {
         *self.ai.choice.write().unwrap_or_else(|e| e.into_inner()) = choice;
     }
 
-    fn ai_config(&self, ctx: &Context) -> (Option<AiConfig>, String) {
-        let evaluation = self.flags.evaluate(ctx, metrics::EXPERIMENT_FLAG);
-        let explanation = self.flags.explain(metrics::EXPERIMENT_FLAG, &evaluation);
+    /// The AI Config for `ctx`, LaunchDarkly's reason in words, and whether the evaluation was
+    /// in the experiment's rollout (`inExperiment`).
+    fn ai_config(&self, ctx: &Context) -> (Option<AiConfig>, String, bool) {
+        let evaluation = self.flags.evaluate(ctx, keys::AI_CONFIG);
+        let explanation = self.flags.explain(keys::AI_CONFIG, &evaluation);
+        let in_experiment = evaluation.reason["inExperiment"] == true;
         (
             AiConfig::from_value(&evaluation.value).filter(|c| c.enabled),
             explanation,
+            in_experiment,
         )
     }
 
-    fn local_option(&self, ctx: &Context) -> ProviderOption {
-        let access = self.flags.evaluate(ctx, "webllm-access");
+    /// Whether the WebView reported WebGPU it can use (`None`: not reported).
+    fn webgpu_usable(&self) -> Option<Result<(), String>> {
+        self.device_facts().webgpu.map(|w| {
+            if w.usable() {
+                Ok(())
+            } else {
+                Err(w.problem.unwrap_or_else(|| "no adapter".into()))
+            }
+        })
+    }
+
+    /// Which local runtime answers here, and why; or why none can.
+    fn local_route(&self, config: Option<&AiConfig>) -> (Route, String, Option<String>) {
+        let native = self.native_problem(config);
+        match self.webgpu_usable() {
+            Some(Ok(())) => (
+                Route::WebLlm,
+                default_route_reason(Route::WebLlm).into(),
+                None,
+            ),
+            webgpu => {
+                let no_webgpu = match webgpu {
+                    Some(Err(problem)) => format!("this WebView has no WebGPU ({problem})"),
+                    _ => "no WebView has reported WebGPU (headless)".to_string(),
+                };
+                match native {
+                    None => (
+                        Route::Native,
+                        format!(
+                            "{no_webgpu}, so the native llama.cpp engine answers on this machine"
+                        ),
+                        None,
+                    ),
+                    Some(problem) => (
+                        Route::Native,
+                        format!("{no_webgpu}; the native llama.cpp engine would answer"),
+                        Some(format!(
+                            "{no_webgpu}, and the native engine cannot run: {problem}. WebLLM \
+                             needs a WebView with WebGPU: Windows (WebView2) or macOS 26+ \
+                             (WKWebView)"
+                        )),
+                    ),
+                }
+            }
+        }
+    }
+
+    fn local_option(&self, ctx: &Context, config: Option<&AiConfig>) -> ProviderOption {
+        let access = self.flags.evaluate(ctx, keys::WEBLLM_ACCESS);
         let selectable = access.value == Value::Bool(true);
         let reason = if !selectable {
             Some(format!(
-                "webllm-access is off for you: {}",
-                self.flags.explain("webllm-access", &access)
+                "{} is off for you: {}",
+                keys::WEBLLM_ACCESS,
+                self.flags.explain(keys::WEBLLM_ACCESS, &access)
             ))
         } else {
-            match self.device_facts().webgpu.as_ref() {
-                None => Some("the WebView has not reported WebGPU yet".to_string()),
-                Some(w) if !w.usable() => Some(format!(
-                    "this WebView has no WebGPU ({}); local AI needs a WebView with WebGPU: \
-                     Windows (WebView2) or macOS 26+ (WKWebView) — Linux's WebKitGTK builds \
-                     usually lack it",
-                    w.problem.as_deref().unwrap_or("no adapter")
-                )),
-                Some(_) => None,
-            }
+            self.local_route(config).2
         };
         ProviderOption {
             choice: ProviderChoice::Local,
@@ -155,14 +386,20 @@ impl Core {
         }
     }
 
-    fn option(&self, ctx: &Context, choice: ProviderChoice) -> ProviderOption {
+    /// The one place a provider's option (may it be chosen, can it answer, why not) is made.
+    fn option(
+        &self,
+        ctx: &Context,
+        config: Option<&AiConfig>,
+        choice: ProviderChoice,
+    ) -> ProviderOption {
         match choice {
-            ProviderChoice::Local => self.local_option(ctx),
+            ProviderChoice::Local => self.local_option(ctx, config),
             ProviderChoice::Cloud => self.cloud_option(),
         }
     }
 
-    fn local_model(&self, config: Option<&AiConfig>) -> String {
+    fn webllm_model(&self, config: Option<&AiConfig>) -> String {
         let model = config
             .filter(|c| c.provider == Provider::WebLlm)
             .map(|c| c.model.as_str())
@@ -175,16 +412,20 @@ impl Core {
         local_model_for(model, f16)
     }
 
+    fn default_choice(config: Option<&AiConfig>) -> ProviderChoice {
+        match config.map(|c| c.provider) {
+            Some(Provider::WebLlm) => ProviderChoice::Local,
+            _ => ProviderChoice::Cloud,
+        }
+    }
+
     /// What the AI panel shows for the current profile and machine.
     pub fn ai_panel(&self) -> Result<AiPanelView, CoreError> {
         let ctx = self.context(None)?;
-        let (config, explanation) = self.ai_config(&ctx);
+        let (config, explanation, _) = self.ai_config(&ctx);
         let config_ref = config.as_ref();
-        let default_choice = match config_ref.map(|c| c.provider) {
-            Some(Provider::WebLlm) => ProviderChoice::Local,
-            _ => ProviderChoice::Cloud,
-        };
-        let options = vec![self.local_option(&ctx), self.cloud_option()];
+        let default_choice = Self::default_choice(config_ref);
+        let options = vec![self.local_option(&ctx, config_ref), self.cloud_option()];
         // A choice the flags allow stands even while that provider cannot answer (no WebGPU, no
         // token): the panel shows why, and nothing is switched behind the person's back.
         let selectable =
@@ -195,8 +436,9 @@ impl Core {
             .filter(selectable)
             .or(Some(default_choice).filter(selectable))
             .unwrap_or(ProviderChoice::Cloud);
+        let (route, route_reason, _) = self.local_route(config_ref);
         Ok(AiPanelView {
-            config_key: metrics::EXPERIMENT_FLAG.into(),
+            config_key: keys::AI_CONFIG.into(),
             variation_key: config_ref
                 .map(|c| c.variation_key.clone())
                 .unwrap_or_default(),
@@ -205,22 +447,30 @@ impl Core {
             default_choice,
             chosen,
             options,
-            local_model: self.local_model(config_ref),
+            local_model: match route {
+                Route::Native => self.native_model_name(config_ref),
+                _ => self.webllm_model(config_ref),
+            },
             cloud_model: CLOUD_MODEL.into(),
             local_models: self.models.list(),
+            local_runtime: route.runtime().unwrap_or(LocalRuntime::WebLlm),
+            local_runtime_reason: route_reason,
+            native: self.native_view(config_ref),
         })
     }
 
     /// Saves the person's provider choice (sent in the session context from now on); a choice
     /// the flags do not allow is refused with their reason.
     pub fn set_provider_choice(&self, choice: ProviderChoice) -> Result<AiPanelView, CoreError> {
-        let option = self.option(&self.context(None)?, choice);
+        let ctx = self.context(None)?;
+        let (config, _, _) = self.ai_config(&ctx);
+        let option = self.option(&ctx, config.as_ref(), choice);
         if !option.selectable {
-            return Err(fail(format!(
-                "{} cannot be chosen: {}",
-                option.provider,
-                option.reason.unwrap_or_default()
-            )));
+            return Err(AiError::Locked {
+                provider: choice.provider(),
+                reason: option.reason.unwrap_or_default(),
+            }
+            .into());
         }
         self.restore_provider_choice(Some(choice));
         self.ai_panel()
@@ -260,66 +510,86 @@ impl Core {
         format!("Tables (DuckDB):\n{}", lines.join("\n"))
     }
 
-    fn track_ai(
+    /// The prompt both local runtimes get: the AI Config's messages with `{{query}}` filled
+    /// in, the schema after the system messages, and the failed attempt on a retry.
+    fn local_messages(
         &self,
-        ctx: &Context,
-        key: &str,
-        pending: &Pending,
-        extra: Value,
-        metric: Option<f64>,
-    ) {
+        config: Option<&AiConfig>,
+        question: &str,
+        retry_of: Option<&FailedAttempt>,
+    ) -> Vec<ChatMessage> {
+        let template = config.map(|c| c.prompt(question)).unwrap_or_default();
+        let mut messages: Vec<ChatMessage> = template
+            .into_iter()
+            .map(|(role, content)| ChatMessage { role, content })
+            .collect();
+        let schema = ChatMessage {
+            role: "system".into(),
+            content: self.schema_text(),
+        };
+        let at = messages.iter().take_while(|m| m.role == "system").count();
+        messages.insert(at, schema);
+        if !messages.iter().any(|m| m.role == "user") {
+            messages.push(ChatMessage {
+                role: "user".into(),
+                content: question.to_string(),
+            });
+        }
+        if let Some(f) = retry_of {
+            messages.push(ChatMessage {
+                role: "user".into(),
+                content: format!(
+                    "That query failed.\nSQL: {}\nError: {}\nWrite a corrected query. Return only SQL.",
+                    f.sql, f.error
+                ),
+            });
+        }
+        messages
+    }
+
+    fn track_ai(&self, key: &str, pending: &Pending, extra: Value, metric: Option<f64>) {
         let mut data = json!({
-            "configKey": metrics::EXPERIMENT_FLAG,
+            "configKey": keys::AI_CONFIG,
             "variationKey": pending.variation_key,
             "version": pending.version,
+            "provider": pending.provider(),
+            "model": pending.model,
         });
-        if let (Some(d), Value::Object(e)) = (data.as_object_mut(), extra) {
-            d.extend(e);
+        if let Some(d) = data.as_object_mut() {
+            if let Some(runtime) = pending.route.runtime() {
+                d.insert("runtime".into(), runtime.as_str().into());
+            }
+            if let Some(backend) = &pending.backend {
+                d.insert("backend".into(), backend.clone().into());
+            }
+            if let Value::Object(e) = extra {
+                d.extend(e);
+            }
         }
-        if let Err(e) = self.track_for(ctx, key, data, metric) {
+        if let Err(e) = self.track_for(&pending.ctx, key, data, metric) {
             tracing::warn!("tracking {key}: {e}");
         }
     }
 
     /// The AI SDKs' events for a finished generation.
     fn track_generation(&self, pending: &Pending) {
-        let ctx = &pending.ctx;
-        self.track_ai(
-            ctx,
-            "$ld:ai:generation:success",
-            pending,
-            json!({}),
-            Some(1.0),
-        );
+        self.track_ai("$ld:ai:generation:success", pending, json!({}), Some(1.0));
         if let Some(ms) = pending.generation_ms {
-            self.track_ai(ctx, "$ld:ai:duration:total", pending, json!({}), Some(ms));
+            self.track_ai("$ld:ai:duration:total", pending, json!({}), Some(ms));
         }
         if let Some(ms) = pending.time_to_first_token_ms {
-            self.track_ai(ctx, "$ld:ai:tokens:ttf", pending, json!({}), Some(ms));
+            self.track_ai("$ld:ai:tokens:ttf", pending, json!({}), Some(ms));
         }
         let (input, output) = (pending.input_tokens, pending.output_tokens);
         if let Some(n) = input {
-            self.track_ai(
-                ctx,
-                "$ld:ai:tokens:input",
-                pending,
-                json!({}),
-                Some(n as f64),
-            );
+            self.track_ai("$ld:ai:tokens:input", pending, json!({}), Some(n as f64));
         }
         if let Some(n) = output {
-            self.track_ai(
-                ctx,
-                "$ld:ai:tokens:output",
-                pending,
-                json!({}),
-                Some(n as f64),
-            );
+            self.track_ai("$ld:ai:tokens:output", pending, json!({}), Some(n as f64));
         }
         if input.is_some() || output.is_some() {
             let total = input.unwrap_or(0) + output.unwrap_or(0);
             self.track_ai(
-                ctx,
                 "$ld:ai:tokens:total",
                 pending,
                 json!({}),
@@ -328,37 +598,52 @@ impl Core {
         }
     }
 
+    fn track_generation_error(&self, pending: &Pending, error: &str, stopped: bool) {
+        self.track_ai(
+            "$ld:ai:generation:error",
+            pending,
+            json!({ "error": error, "stopped": stopped }),
+            Some(1.0),
+        );
+    }
+
+    /// The one place `query-completed` is made and stored.
     fn record_completed(
         &self,
         pending: &Pending,
-        generation: &str,
+        generation: GenerationOutcome,
         reason: Option<String>,
-        rows: Option<u64>,
-        query_ms: Option<f64>,
-        success: bool,
+        result: Option<&QueryResult>,
     ) -> QueryCompleted {
-        let cost = if pending.choice == ProviderChoice::Cloud && pending.generation_ms.is_some() {
+        let cost = if pending.route == Route::Cloud && pending.generation_ms.is_some() {
             metrics::MOTHERDUCK_AI_COST_PER_QUERY
         } else {
             0.0
         };
+        let query_ms = result.map(|r| r.elapsed_ms);
         let done = QueryCompleted {
-            provider: pending.choice.provider().into(),
-            config_key: metrics::EXPERIMENT_FLAG.into(),
+            provider: pending.provider().into(),
+            config_key: keys::AI_CONFIG.into(),
             variation_key: pending.variation_key.clone(),
             question: pending.question.clone(),
-            generation: generation.into(),
+            generation,
             reason,
-            success,
-            latency_ms: pending.started.elapsed().as_secs_f64() * 1000.0,
+            success: generation == GenerationOutcome::Ok && result.is_some(),
+            // Machine time: what the provider and DuckDB took, nothing a person waited on.
+            latency_ms: pending.generation_ms.unwrap_or(0.0) + query_ms.unwrap_or(0.0),
             generation_ms: pending.generation_ms,
             query_ms,
-            rows,
+            rows: result.map(|r| r.total_rows),
             input_tokens: pending.input_tokens,
             output_tokens: pending.output_tokens,
             time_to_first_token_ms: pending.time_to_first_token_ms,
             cost_usd: cost,
-            source: "app".into(),
+            source: pending.source.as_str().into(),
+            runtime: pending.route.runtime().map(|r| r.as_str().to_string()),
+            backend: pending.backend.clone(),
+            model: Some(pending.model.clone()),
+            attempt: pending.attempt,
+            in_experiment: pending.in_experiment,
         };
         if let Err(e) = self.track_for(
             &pending.ctx,
@@ -371,225 +656,297 @@ impl Core {
         done
     }
 
-    /// Starts a question: cloud answers with SQL now; local gets the prompt to run in the WebView.
-    pub fn ask_ai(&self, request: &AskRequest) -> Result<AskPrepared, CoreError> {
-        let question = request.question.trim();
+    /// Starts a question for the window: the cloud and the native engine write SQL now (the
+    /// native one streaming its tokens to `on_token`); WebLLM gets the prompt to run in the
+    /// WebView.
+    pub fn ask_ai(
+        &self,
+        request: &AskRequest,
+        on_token: &mut dyn FnMut(&str),
+    ) -> Result<AskPrepared, CoreError> {
+        self.start_question(
+            request.question.trim(),
+            None,
+            Some(request.choice),
+            request.retry_of.as_ref(),
+            None,
+            Source::App,
+            on_token,
+        )
+        .map(|(prepared, _)| prepared)
+    }
+
+    /// Every way in starts here.
+    #[allow(clippy::too_many_arguments)]
+    fn start_question(
+        &self,
+        question: &str,
+        profile: Option<&Profile>,
+        choice: Option<ProviderChoice>,
+        retry_of: Option<&FailedAttempt>,
+        reference_sql: Option<&str>,
+        source: Source,
+        on_token: &mut dyn FnMut(&str),
+    ) -> Result<(AskPrepared, Option<QueryCompleted>), CoreError> {
         if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
-            return Err(fail(format!(
-                "ask a question of 1 to {MAX_QUESTION_CHARS} characters"
-            )));
+            return Err(AiError::BadQuestion.into());
         }
-        let ctx = self.context(Some(question))?;
-        let (config, _) = self.ai_config(&ctx);
-        let option = self.option(&ctx, request.choice);
-        if let Some(reason) = option.reason {
-            return Err(fail(format!(
-                "{} is not available: {reason}",
-                request.choice.provider()
-            )));
-        }
-        let model = match request.choice {
-            ProviderChoice::Local => self.local_model(config.as_ref()),
-            ProviderChoice::Cloud => CLOUD_MODEL.to_string(),
+        let ctx = match profile {
+            Some(p) => {
+                let p = context::validate_profile(p.clone())?;
+                context::build(&p, &self.device_facts(), &self.session(), Some(question))?
+            }
+            None => self.context(Some(question))?,
+        };
+        let (config, _, in_experiment) = self.ai_config(&ctx);
+        // A forced choice against the variation's provider is not the experiment's treatment.
+        let in_experiment =
+            in_experiment && choice.is_none_or(|c| c == Self::default_choice(config.as_ref()));
+        let choice = choice.unwrap_or_else(|| Self::default_choice(config.as_ref()));
+        let option = self.option(&ctx, config.as_ref(), choice);
+        let route = match choice {
+            ProviderChoice::Cloud => Route::Cloud,
+            ProviderChoice::Local => self.local_route(config.as_ref()).0,
+        };
+        let model = match route {
+            Route::Cloud => CLOUD_MODEL.to_string(),
+            Route::WebLlm => self.webllm_model(config.as_ref()),
+            Route::Native => self.native_model_name(config.as_ref()),
         };
         let mut pending = Pending {
             ctx,
             question: question.to_string(),
-            choice: request.choice,
+            choice,
+            route,
             model: model.clone(),
+            backend: match route {
+                Route::WebLlm => Some("WebGPU".into()),
+                _ => None,
+            },
             variation_key: config
                 .as_ref()
                 .map(|c| c.variation_key.clone())
                 .unwrap_or_default(),
             version: config.as_ref().map(|c| c.version).unwrap_or_default(),
-            started: Instant::now(),
+            source,
             generation_ms: None,
             time_to_first_token_ms: None,
             input_tokens: None,
             output_tokens: None,
             sql: None,
-            retried: request.retry_of.is_some(),
+            attempt: if retry_of.is_some() { 2 } else { 1 },
+            in_experiment,
         };
-        let generation = match request.choice {
-            ProviderChoice::Cloud => {
-                let asked = match &request.retry_of {
+        if !option.selectable || !option.available {
+            let reason = option.reason.unwrap_or_default();
+            // The data path is still measured when the caller gave the question's own SQL.
+            let reference = reference_sql.and_then(|sql| {
+                self.data
+                    .run(&QueryRequest::local(sql))
+                    .inspect_err(|e| tracing::warn!("reference SQL: {e}"))
+                    .ok()
+            });
+            let done = self.record_completed(
+                &pending,
+                GenerationOutcome::Unavailable,
+                Some(reason.clone()),
+                reference.as_ref(),
+            );
+            let error = if option.selectable {
+                AiError::Unavailable {
+                    provider: choice.provider(),
+                    reason,
+                }
+            } else {
+                AiError::Locked {
+                    provider: choice.provider(),
+                    reason,
+                }
+            };
+            return Err(CoreError::Unanswered {
+                error,
+                completed: Box::new(done),
+                result: reference.map(Box::new),
+            });
+        }
+        let generated = match route {
+            Route::Cloud => {
+                let asked = match retry_of {
                     Some(f) => format!(
                         "{question} (an earlier query failed with: {}; avoid that)",
                         f.error
                     ),
                     None => question.to_string(),
                 };
-                match super::motherduck_sql(&self.data, &asked) {
-                    Ok((sql, ms)) => {
+                super::motherduck_sql(&self.data, &asked)
+                    .map(|(sql, ms)| {
                         pending.generation_ms = Some(ms);
-                        self.track_generation(&pending);
-                        pending.sql = Some(extract_sql(&sql));
-                        Generation::Sql {
-                            sql: extract_sql(&sql),
-                            generation_ms: ms,
-                        }
-                    }
-                    Err(e) => {
-                        let message = format!("MotherDuck could not write SQL: {e}");
-                        self.track_ai(
-                            &pending.ctx,
-                            "$ld:ai:generation:error",
-                            &pending,
-                            json!({ "error": message }),
-                            Some(1.0),
-                        );
-                        self.record_completed(
-                            &pending,
-                            "error",
-                            Some(message.clone()),
-                            None,
-                            None,
-                            false,
-                        );
-                        return Err(fail(message));
-                    }
-                }
+                        sql
+                    })
+                    .map_err(|e| {
+                        AiError::Failed(format!(
+                            "MotherDuck could not write SQL: {}",
+                            crate::data::public_error(&e)
+                        ))
+                    })
             }
-            ProviderChoice::Local => {
-                let template = config
-                    .as_ref()
-                    .map(|c| c.prompt(question))
-                    .unwrap_or_default();
-                let mut messages: Vec<ChatMessage> = template
-                    .into_iter()
-                    .map(|(role, content)| ChatMessage { role, content })
-                    .collect();
-                let schema = ChatMessage {
-                    role: "system".into(),
-                    content: self.schema_text(),
-                };
-                let at = messages.iter().take_while(|m| m.role == "system").count();
-                messages.insert(at, schema);
-                if let Some(f) = &request.retry_of {
-                    messages.push(ChatMessage {
-                        role: "user".into(),
-                        content: format!(
-                            "That query failed.\nSQL: {}\nError: {}\nWrite a corrected query. Return only SQL.",
-                            f.sql, f.error
-                        ),
-                    });
-                }
-                Generation::LocalPrompt {
-                    model: model.clone(),
-                    messages,
-                    max_tokens: config.as_ref().and_then(|c| c.max_tokens),
-                    temperature: config.as_ref().and_then(|c| c.temperature),
-                }
+            Route::Native => {
+                let messages = self.local_messages(config.as_ref(), question, retry_of);
+                pending.backend = Some(self.native_backend());
+                self.native_generate(config.as_ref(), &messages, on_token)
+                    .map(|reply| {
+                        pending.generation_ms = Some(reply.generation_ms);
+                        pending.time_to_first_token_ms = reply.ttft_ms;
+                        pending.input_tokens = Some(reply.prompt_tokens);
+                        pending.output_tokens = Some(reply.output_tokens);
+                        reply.text
+                    })
+            }
+            Route::WebLlm => {
+                let messages = self.local_messages(config.as_ref(), question, retry_of);
+                let question_id = uuid::Uuid::new_v4().to_string();
+                let prepared = self.prepared(&question_id, &pending, {
+                    Generation::LocalPrompt {
+                        model: model.clone(),
+                        messages,
+                        max_tokens: config.as_ref().and_then(|c| c.max_tokens),
+                        temperature: config.as_ref().and_then(|c| c.temperature),
+                    }
+                });
+                self.ai.insert(question_id, pending);
+                return Ok((prepared, None));
             }
         };
-        let question_id = uuid::Uuid::new_v4().to_string();
-        let prepared = AskPrepared {
-            question_id: question_id.clone(),
-            choice: request.choice,
-            provider: request.choice.provider().into(),
-            model,
-            config_key: metrics::EXPERIMENT_FLAG.into(),
+        let generated = generated.and_then(|reply| {
+            let sql = extract_sql(&reply);
+            if sql.is_empty() {
+                Err(AiError::NoSql)
+            } else {
+                Ok(sql)
+            }
+        });
+        match generated {
+            Ok(sql) => {
+                self.track_generation(&pending);
+                pending.sql = Some(sql.clone());
+                let question_id = uuid::Uuid::new_v4().to_string();
+                let generation_ms = pending.generation_ms.unwrap_or(0.0);
+                let prepared = self.prepared(
+                    &question_id,
+                    &pending,
+                    Generation::Sql { sql, generation_ms },
+                );
+                self.ai.insert(question_id, pending);
+                Ok((prepared, None))
+            }
+            Err(error) => {
+                let stopped = matches!(error, AiError::Stopped);
+                let message = error.to_string();
+                self.track_generation_error(&pending, &message, stopped);
+                let done = self.record_completed(
+                    &pending,
+                    if stopped {
+                        GenerationOutcome::Stopped
+                    } else {
+                        GenerationOutcome::Error
+                    },
+                    Some(message),
+                    None,
+                );
+                Err(CoreError::Unanswered {
+                    error,
+                    completed: Box::new(done),
+                    result: None,
+                })
+            }
+        }
+    }
+
+    fn prepared(
+        &self,
+        question_id: &str,
+        pending: &Pending,
+        generation: Generation,
+    ) -> AskPrepared {
+        AskPrepared {
+            question_id: question_id.to_string(),
+            choice: pending.choice,
+            provider: pending.provider().into(),
+            model: pending.model.clone(),
+            config_key: keys::AI_CONFIG.into(),
             variation_key: pending.variation_key.clone(),
             version: pending.version,
             generation,
-        };
-        self.ai
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(question_id, pending);
-        Ok(prepared)
-    }
-
-    fn with_pending<T>(&self, id: &str, f: impl FnOnce(&mut Pending) -> T) -> Result<T, CoreError> {
-        let mut map = self.ai.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = map
-            .get_mut(id)
-            .ok_or_else(|| fail(format!("no question {id} is under way (it may have ended)")))?;
-        Ok(f(pending))
+        }
     }
 
     /// WebLLM's reply from the WebView: tracked, and the SQL taken out of it.
     pub fn local_generated(&self, report: &LocalGeneration) -> Result<String, CoreError> {
         let sql = extract_sql(&report.text);
-        let snapshot = self.with_pending(&report.question_id, |p| {
+        let pending = self.ai.update(&report.question_id, |p| {
             p.generation_ms = Some(report.generation_ms);
             p.time_to_first_token_ms = report.time_to_first_token_ms;
             p.input_tokens = report.input_tokens;
             p.output_tokens = report.output_tokens;
             p.sql = Some(sql.clone());
-            Pending {
-                ctx: p.ctx.clone(),
-                question: p.question.clone(),
-                model: p.model.clone(),
-                variation_key: p.variation_key.clone(),
-                sql: p.sql.clone(),
-                ..*p
-            }
         })?;
-        self.track_generation(&snapshot);
         if sql.is_empty() {
-            return Err(fail("the model's reply held no SQL"));
+            let pending = self.ai.take(&report.question_id)?;
+            let message = AiError::NoSql.to_string();
+            self.track_generation_error(&pending, &message, false);
+            self.record_completed(&pending, GenerationOutcome::Error, Some(message), None);
+            return Err(AiError::NoSql.into());
         }
+        self.track_generation(&pending);
         Ok(sql)
     }
 
-    /// WebLLM failed or was stopped in the WebView.
+    /// WebLLM failed or was stopped in the WebView: the question ends here.
     pub fn local_failed(&self, report: &LocalFailure) -> Result<(), CoreError> {
-        let pending = self
-            .ai
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&report.question_id)
-            .ok_or_else(|| fail(format!("no question {} is under way", report.question_id)))?;
-        let what = if report.stopped { "stopped" } else { "error" };
-        self.track_ai(
-            &pending.ctx,
-            "$ld:ai:generation:error",
-            &pending,
-            json!({ "error": report.error, "stopped": report.stopped }),
-            Some(1.0),
-        );
+        let pending = self.ai.take(&report.question_id)?;
+        self.track_generation_error(&pending, &report.error, report.stopped);
         self.record_completed(
             &pending,
-            what,
+            if report.stopped {
+                GenerationOutcome::Stopped
+            } else {
+                GenerationOutcome::Error
+            },
             Some(report.error.clone()),
             None,
-            None,
-            false,
         );
         Ok(())
     }
 
-    /// Runs the (possibly edited) SQL read-only and records the answer.
+    /// Runs the (possibly edited) SQL read-only and records the answer; the question ends
+    /// here (a second Run is refused: asking again is a new question).
     pub fn run_answer(&self, request: &RunAnswerRequest) -> Result<AiAnswer, CoreError> {
+        self.answer(request).map(|(answer, _)| answer)
+    }
+
+    fn answer(&self, request: &RunAnswerRequest) -> Result<(AiAnswer, QueryCompleted), CoreError> {
         let sql = request.sql.trim().to_string();
+        let mut pending = self.ai.take(&request.question_id)?;
+        // No lock is held while DuckDB runs or events are written.
         let outcome = self.data.run(&QueryRequest::local(sql.clone()));
-        let mut map = self.ai.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = map
-            .get_mut(&request.question_id)
-            .ok_or_else(|| fail(format!("no question {} is under way", request.question_id)))?;
         pending.sql = Some(sql.clone());
         let (result, error) = match outcome {
             Ok(r) => (Some(r), None),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(crate::data::public_error(&e))),
         };
         let done = self.record_completed(
-            pending,
-            "ok",
+            &pending,
+            GenerationOutcome::Ok,
             error.clone(),
-            result.as_ref().map(|r| r.total_rows),
-            result.as_ref().map(|r| r.elapsed_ms),
-            result.is_some(),
+            result.as_ref(),
         );
-        Ok(AiAnswer {
+        let answer = AiAnswer {
             question_id: request.question_id.clone(),
-            provider: done.provider,
+            provider: done.provider.clone(),
             model: pending.model.clone(),
             variation_key: pending.variation_key.clone(),
             sql,
-            can_retry: error.is_some() && !pending.retried,
+            can_retry: error.is_some() && pending.attempt == 1,
             result,
             error,
             latency_ms: done.latency_ms,
@@ -598,22 +955,96 @@ impl Core {
             input_tokens: done.input_tokens,
             output_tokens: done.output_tokens,
             cost_usd: done.cost_usd,
-        })
+            runtime: done.runtime.clone(),
+            backend: done.backend.clone(),
+        };
+        self.ai.answered(request.question_id.clone(), pending);
+        Ok((answer, done))
     }
 
     /// Thumbs up or down on an answer.
     pub fn ai_feedback(&self, request: &FeedbackRequest) -> Result<(), CoreError> {
-        let map = self.ai.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = map
-            .get(&request.question_id)
-            .ok_or_else(|| fail(format!("no answer {} to rate", request.question_id)))?;
+        let pending = self
+            .ai
+            .for_feedback(&request.question_id)
+            .ok_or_else(|| AiError::NoSuchQuestion(request.question_id.clone()))?;
         let key = if request.positive {
             "$ld:ai:feedback:user:positive"
         } else {
             "$ld:ai:feedback:user:negative"
         };
-        self.track_ai(&pending.ctx, key, pending, json!({}), Some(1.0));
+        self.track_ai(key, &pending, json!({}), Some(1.0));
         Ok(())
+    }
+
+    /// A question without a window (CLI, traffic, automation): the same steps the Ask tab
+    /// takes — start, generate, run, and the one retry with the error fed back — with the SQL
+    /// run as written. WebLLM needs the WebView, so a headless local question goes to the
+    /// native engine.
+    pub fn ask_headless(&self, ask: &HeadlessAsk<'_>) -> Result<HeadlessAnswer, CoreError> {
+        let mut retry_of: Option<FailedAttempt> = None;
+        loop {
+            let started = self.start_question(
+                ask.question.trim(),
+                ask.profile,
+                ask.choice,
+                retry_of.as_ref(),
+                ask.reference_sql,
+                ask.source,
+                &mut |_| {},
+            );
+            let prepared = match started {
+                Ok((prepared, _)) => prepared,
+                Err(CoreError::Unanswered {
+                    error,
+                    completed,
+                    result,
+                }) => {
+                    return Ok(HeadlessAnswer {
+                        completed: *completed,
+                        result: result.map(|r| *r),
+                        sql: None,
+                        error: Some(error),
+                        answer: None,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
+            let sql = match &prepared.generation {
+                Generation::Sql { sql, .. } => sql.clone(),
+                Generation::LocalPrompt { .. } => {
+                    // Only with a WebView that has WebGPU; headless there is none.
+                    let _ = self.local_failed(&LocalFailure {
+                        question_id: prepared.question_id.clone(),
+                        error: super::WEBLLM_HEADLESS.into(),
+                        stopped: false,
+                    });
+                    return Err(AiError::Unavailable {
+                        provider: prepared.choice.provider(),
+                        reason: super::WEBLLM_HEADLESS.into(),
+                    }
+                    .into());
+                }
+            };
+            let (answer, completed) = self.answer(&RunAnswerRequest {
+                question_id: prepared.question_id.clone(),
+                sql: sql.clone(),
+            })?;
+            if answer.can_retry && retry_of.is_none() {
+                retry_of = Some(FailedAttempt {
+                    sql,
+                    error: answer.error.clone().unwrap_or_default(),
+                });
+                continue;
+            }
+            return Ok(HeadlessAnswer {
+                completed,
+                result: answer.result.clone(),
+                sql: Some(answer.sql.clone()),
+                error: answer.error.clone().map(AiError::Failed),
+                answer: Some(answer),
+            });
+        }
     }
 }
 

@@ -60,7 +60,10 @@ async fn the_seeds_routes_answer_only_with_the_token() {
     assert_eq!(ok.status(), 200);
     let answer: AiQueryResponse = ok.json().await.unwrap();
     assert_eq!(answer.outcome.source, "automation");
-    assert_eq!(answer.outcome.generation, "unavailable");
+    assert_eq!(
+        answer.outcome.generation,
+        datagata_ipc::metrics::GenerationOutcome::Unavailable
+    );
     assert_eq!(answer.rows, Some(1));
 
     for (body, status) in [

@@ -9,6 +9,7 @@
 
 pub mod guard;
 pub mod import;
+pub mod lock;
 pub mod motherduck;
 pub mod my_db;
 pub mod pivot;
@@ -40,6 +41,9 @@ pub type Conn = r2d2::PooledConnection<DuckdbConnectionManager>;
 pub enum DataError {
     #[error("opening the database {path}: {why}")]
     Open { path: String, why: String },
+    /// Another process has the database file open (DuckDB allows one writer process).
+    #[error("the database {path} is in use by {holder}")]
+    Locked { path: String, holder: lock::Holder },
     #[error("no free database connection: {0}")]
     Pool(r2d2::Error),
     /// Not a source: the refusal *is* the message, so error chains do not repeat it.
@@ -96,6 +100,23 @@ impl Database {
     /// Opens (creating if needed) the database file at `path`, with the taxi-zone lookup in it.
     /// The `taxi` table is created by [`Database::ensure_sample`] or an import.
     pub fn open(path: &Path) -> Result<Self, DataError> {
+        Self::open_waiting(path, Duration::ZERO)
+    }
+
+    /// [`Database::open`], waiting up to `wait` while another process (a DataGata that is
+    /// closing) still holds the file.
+    pub fn open_waiting(path: &Path, wait: Duration) -> Result<Self, DataError> {
+        lock::retry_while_locked(wait, || Self::open_once(path)).map_err(|(e, holder)| match holder
+        {
+            Some(holder) => DataError::Locked {
+                path: path.display().to_string(),
+                holder,
+            },
+            None => e,
+        })
+    }
+
+    fn open_once(path: &Path) -> Result<Self, DataError> {
         let fail = |why: String| DataError::Open {
             path: path.display().to_string(),
             why,
@@ -388,3 +409,18 @@ pub fn quote_ident_if_needed(name: &str) -> String {
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
+
+/// A data error's text as it may be stored in an event, sent to LaunchDarkly or put into a
+/// prompt: one line, at most [`PUBLIC_ERROR_CHARS`] characters.
+pub fn public_error(e: &DataError) -> String {
+    let text = e.to_string().replace(['\n', '\r'], " ");
+    if text.chars().count() <= PUBLIC_ERROR_CHARS {
+        text
+    } else {
+        let cut: String = text.chars().take(PUBLIC_ERROR_CHARS).collect();
+        format!("{cut}…")
+    }
+}
+
+/// How much of an error's text leaves the data module.
+pub const PUBLIC_ERROR_CHARS: usize = 300;

@@ -11,6 +11,16 @@
 //! one path through the SDK's evaluator.
 
 pub mod events;
+
+/// Every flag key the app evaluates, named once.
+pub mod keys {
+    /// The AI Config (and the experiment on it): which provider and model answer a question.
+    pub const AI_CONFIG: &str = "ai-config";
+    /// Who may choose local AI.
+    pub const WEBLLM_ACCESS: &str = "webllm-access";
+    pub const PIVOT_TABLE_ACCESS: &str = "pivot-table-access";
+    pub const DATA_MATERIALIZATION: &str = "data-materialization";
+}
 #[cfg(test)]
 mod fake_launchdarkly;
 pub mod live;
@@ -167,6 +177,34 @@ impl Flags {
 
     pub fn source(&self) -> &FlagSourceInfo {
         &self.source
+    }
+
+    /// The weights of flag `key`'s experiment rollout (LaunchDarkly's `"kind": "experiment"`),
+    /// by variation key (`_ldMeta.variationKey`, else the variation's index), tracked arms only.
+    pub fn experiment_weights(&self, key: &str) -> Option<Vec<(String, f64)>> {
+        let data = self.store.to_json();
+        let flag = &data["flags"][key];
+        let rollout = flag["rules"]
+            .as_array()?
+            .iter()
+            .map(|r| &r["rollout"])
+            .chain(std::iter::once(&flag["fallthrough"]["rollout"]))
+            .find(|r| r["kind"] == "experiment")?;
+        let variations = flag["variations"].as_array()?;
+        rollout["variations"]
+            .as_array()?
+            .iter()
+            .filter(|v| v["untracked"] != true)
+            .map(|v| {
+                let index = v["variation"].as_u64()? as usize;
+                let name = variations
+                    .get(index)
+                    .and_then(|x| x["_ldMeta"]["variationKey"].as_str())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| index.to_string());
+                Some((name, v["weight"].as_f64()?))
+            })
+            .collect()
     }
 
     pub fn flag_keys(&self) -> Vec<String> {

@@ -1,7 +1,10 @@
 //! Metrics from the locally stored `query-completed` events (so they work offline): per provider
 //! and AI Config variation — queries, latency (mean, p50/p95/p99), success rate, cost, tokens, time
 //! to first token — the samples behind the plots, and the `ai-config` experiment (control
-//! motherduck-ai, treatment webllm) with the intervals of [`stats`].
+//! motherduck-ai, treatment webllm) with the intervals of [`stats`]. The experiment counts only
+//! questions whose evaluation was in the experiment's rollout, and its unit is the user, as
+//! LaunchDarkly's own results are: each user's mean, then Welch across users, with a
+//! sample-ratio-mismatch check against the rollout's weights.
 
 pub mod stats;
 
@@ -10,18 +13,20 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use datagata_ipc::metrics::{
     ArmStats, ExperimentReport, LatencySample, MetricsReport, ProviderSummary, QueryCompleted,
-    ReasonCount, TimeRange,
+    ReasonCount, SrmCheck, TimeRange,
 };
 
 use crate::flags::events::{EventLog, EventLogError};
 
 /// The event every answered (or failed) question records.
 pub const QUERY_COMPLETED: &str = "query-completed";
-pub const EXPERIMENT_FLAG: &str = "ai-config";
+pub const EXPERIMENT_FLAG: &str = crate::flags::keys::AI_CONFIG;
 pub const CONTROL: &str = "motherduck-ai";
 pub const TREATMENT: &str = "webllm";
-/// Fewer queries than this in either arm: no verdict (reading results early inflates false wins).
+/// Fewer users than this in either arm: no verdict (reading results early inflates false wins).
 pub const MIN_PER_ARM: u64 = 30;
+/// Below this p-value the users per arm do not fit the rollout's weights.
+pub const SRM_ALPHA: f64 = 0.001;
 /// Samples sent for the plots at most (the most recent).
 pub const MAX_SAMPLES: usize = 5_000;
 /// Estimated cost of one MotherDuck AI call (USD), from the product notes' "~$0.02 per query";
@@ -32,6 +37,8 @@ pub const MOTHERDUCK_AI_COST_PER_QUERY: f64 = 0.02;
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryEvent {
     pub at: DateTime<Utc>,
+    /// The user who asked (the `user` context's key): the experiment's unit.
+    pub user: String,
     pub data: QueryCompleted,
 }
 
@@ -48,6 +55,7 @@ pub fn load(
         .filter_map(|e| {
             Some(QueryEvent {
                 at: e.at,
+                user: e.context_keys.get("user").cloned().unwrap_or_default(),
                 data: serde_json::from_value(e.data).ok()?,
             })
         })
@@ -65,7 +73,10 @@ fn summary(provider: &str, variation: &str, events: &[&QueryEvent]) -> ProviderS
     let latencies = sorted(events.iter().map(|e| e.data.latency_ms));
     let answered = events.iter().filter(|e| e.data.success).count() as u64;
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.data.generation == "unavailable") {
+    for e in events
+        .iter()
+        .filter(|e| e.data.generation == datagata_ipc::metrics::GenerationOutcome::Unavailable)
+    {
         *reasons
             .entry(e.data.reason.clone().unwrap_or_else(|| "unknown".into()))
             .or_default() += 1;
@@ -105,33 +116,80 @@ fn summary(provider: &str, variation: &str, events: &[&QueryEvent]) -> ProviderS
     }
 }
 
-fn arm(variation: &str, events: &[QueryEvent]) -> (ArmStats, Vec<f64>) {
+/// One arm over the experiment's questions: its users, their per-user mean latencies and
+/// success shares.
+fn arm(variation: &str, events: &[&QueryEvent]) -> (ArmStats, Vec<f64>, Vec<f64>) {
     let mine: Vec<&QueryEvent> = events
         .iter()
-        .filter(|e| e.data.config_key == EXPERIMENT_FLAG && e.data.variation_key == variation)
+        .copied()
+        .filter(|e| e.data.variation_key == variation)
         .collect();
-    let latencies: Vec<f64> = mine
-        .iter()
-        .map(|e| e.data.latency_ms)
-        .filter(|x| x.is_finite())
-        .collect();
-    let n = mine.len() as u64;
+    let latencies =
+        stats::per_unit_means(mine.iter().map(|e| (e.user.as_str(), e.data.latency_ms)));
+    let success = stats::per_unit_means(
+        mine.iter()
+            .map(|e| (e.user.as_str(), if e.data.success { 1.0 } else { 0.0 })),
+    );
+    let users = success.len() as u64;
+    let queries = mine.len() as u64;
     let successes = mine.iter().filter(|e| e.data.success).count() as u64;
     let total_cost: f64 = mine.iter().map(|e| e.data.cost_usd).sum();
     (
         ArmStats {
             variation_key: variation.to_string(),
-            n,
+            n: users,
+            queries,
             mean_latency: stats::mean(&latencies),
             latency_ci: stats::mean_interval(&latencies),
             successes,
-            success_rate: (n > 0).then(|| successes as f64 / n as f64),
-            success_ci: stats::wilson(successes, n),
+            success_rate: stats::mean(&success),
+            success_ci: stats::mean_interval(&success),
             total_cost,
-            cost_per_query: (n > 0).then(|| total_cost / n as f64),
+            cost_per_query: (queries > 0).then(|| total_cost / queries as f64),
         },
         latencies,
+        success,
     )
+}
+
+/// The sample-ratio-mismatch check: users per arm against `weights` (variation key → weight).
+fn srm(control: &ArmStats, treatment: &ArmStats, weights: &[(String, f64)]) -> Option<SrmCheck> {
+    let weight = |key: &str| weights.iter().find(|(k, _)| k == key).map(|(_, w)| *w);
+    let (wc, wt) = (
+        weight(&control.variation_key)?,
+        weight(&treatment.variation_key)?,
+    );
+    let observed = vec![control.n, treatment.n];
+    let (statistic, p_value) = stats::chi_square(&observed, &[wc, wt])?;
+    let shares = vec![wc / (wc + wt), wt / (wc + wt)];
+    let mismatch = p_value < SRM_ALPHA;
+    let message = if mismatch {
+        format!(
+            "Sample ratio mismatch: {} / {} users where the rollout expects {} / {} (χ² = {:.1},              p = {:.1e}); the assignment or the tracking is off, so do not trust this result.",
+            control.n,
+            treatment.n,
+            percent(shares[0]),
+            percent(shares[1]),
+            statistic,
+            p_value
+        )
+    } else {
+        format!(
+            "Users per arm fit the rollout's {} / {} split (χ² = {:.2}, p = {:.2}).",
+            percent(shares[0]),
+            percent(shares[1]),
+            statistic,
+            p_value
+        )
+    };
+    Some(SrmCheck {
+        observed,
+        expected_shares: shares,
+        statistic,
+        p_value,
+        mismatch,
+        message,
+    })
 }
 
 fn percent(x: f64) -> String {
@@ -140,11 +198,19 @@ fn percent(x: f64) -> String {
 
 /// The experiment's result in words; no verdict below [`MIN_PER_ARM`] per arm.
 fn verdict(report: &ExperimentReport) -> String {
+    let reading = verdict_of_arms(report);
+    match report.srm.as_ref().filter(|s| s.mismatch) {
+        Some(srm) => format!("{} {reading}", srm.message),
+        None => reading,
+    }
+}
+
+fn verdict_of_arms(report: &ExperimentReport) -> String {
     let (c, t) = (&report.control, &report.treatment);
     if !report.enough_data {
         return format!(
-            "Not enough data to call it: n = {} ({}) / {} ({}); wait for at least {} queries per arm \
-             before reading the result.",
+            "Not enough data to call it: {} users ({}) / {} ({}) in the experiment; wait for at \
+             least {} users per arm before reading the result.",
             c.n, c.variation_key, t.n, t.variation_key, report.min_per_arm
         );
     }
@@ -179,9 +245,9 @@ fn verdict(report: &ExperimentReport) -> String {
     };
     if c.successes == 0 && t.successes == 0 {
         return format!(
-            "Neither variation answered a question (n = {}/{}; the table says why the providers were \
-             unavailable), so there is no AI to compare yet; the latencies measure the data path \
-             only: {latency}.",
+            "Neither variation answered a question ({}/{} users; the table says why the providers \
+             were unavailable), so there is no AI to compare yet; the latencies measure the data \
+             path only: {latency}.",
             c.n, t.n
         );
     }
@@ -194,7 +260,7 @@ fn verdict(report: &ExperimentReport) -> String {
             d.ci.high * 100.0
         ),
         Some(_) => format!(
-            "success rate difference not significant at n={}/{}",
+            "success rate difference not significant at {}/{} users",
             c.n, t.n
         ),
         None => "success rates cannot be compared".to_string(),
@@ -202,21 +268,30 @@ fn verdict(report: &ExperimentReport) -> String {
     format!("{latency}; {success}.")
 }
 
-/// The `ai-config` experiment over `events`.
-pub fn experiment(events: &[QueryEvent]) -> ExperimentReport {
-    let (control, control_latencies) = arm(CONTROL, events);
-    let (treatment, treatment_latencies) = arm(TREATMENT, events);
+/// The `ai-config` experiment over `events`: only the questions asked in the experiment's
+/// rollout count, per user; `weights` are the rollout's (variation key → weight), when known.
+pub fn experiment(events: &[QueryEvent], weights: Option<&[(String, f64)]>) -> ExperimentReport {
+    let (inside, outside): (Vec<&QueryEvent>, Vec<&QueryEvent>) = events
+        .iter()
+        .filter(|e| e.data.config_key == EXPERIMENT_FLAG)
+        .partition(|e| e.data.in_experiment);
+    let outside_users = outside
+        .iter()
+        .map(|e| e.user.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as u64;
+    let (control, control_latencies, control_success) = arm(CONTROL, &inside);
+    let (treatment, treatment_latencies, treatment_success) = arm(TREATMENT, &inside);
     let mut report = ExperimentReport {
         flag_key: EXPERIMENT_FLAG.to_string(),
+        unit: "user".into(),
         enough_data: control.n >= MIN_PER_ARM && treatment.n >= MIN_PER_ARM,
         min_per_arm: MIN_PER_ARM,
         latency_difference: stats::welch_difference(&control_latencies, &treatment_latencies),
-        success_difference: stats::newcombe_difference(
-            control.successes,
-            control.n,
-            treatment.successes,
-            treatment.n,
-        ),
+        success_difference: stats::welch_difference(&control_success, &treatment_success),
+        srm: weights.and_then(|w| srm(&control, &treatment, w)),
+        outside_queries: outside.len() as u64,
+        outside_users,
         control,
         treatment,
         verdict: String::new(),
@@ -226,7 +301,11 @@ pub fn experiment(events: &[QueryEvent]) -> ExperimentReport {
 }
 
 /// Everything the Metrics view and `datagata metrics` show, for `events` (oldest first).
-pub fn report(range: TimeRange, events: &[QueryEvent]) -> MetricsReport {
+pub fn report(
+    range: TimeRange,
+    events: &[QueryEvent],
+    weights: Option<&[(String, f64)]>,
+) -> MetricsReport {
     let mut groups: BTreeMap<(String, String), Vec<&QueryEvent>> = BTreeMap::new();
     for e in events {
         groups
@@ -253,7 +332,7 @@ pub fn report(range: TimeRange, events: &[QueryEvent]) -> MetricsReport {
         total_queries: events.len() as u64,
         summary,
         samples,
-        experiment: experiment(events),
+        experiment: experiment(events, weights),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Experiment statistics: Student's t and Welch intervals for latencies, Wilson and Newcombe
-//! intervals for success rates, percentiles — checked against SciPy's values (fixtures).
+//! intervals for success rates, percentiles, per-unit means (the experiment's unit is the user)
+//! and the sample-ratio-mismatch chi-square test — checked against SciPy's values (fixtures).
 //!
 //! Every interval is at the 95% level ([`CONFIDENCE`]) and two-sided. Differences are always
 //! treatment − control. The functions return `None` instead of NaN, an infinity or a panic when
@@ -18,7 +19,7 @@
 //! with SciPy and NumPy; the tests below check every function against them to 1e-9 (relative).
 
 use datagata_ipc::metrics::{Difference, Interval};
-use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
 
 /// The confidence level of every interval in this module.
 pub const CONFIDENCE: f64 = 0.95;
@@ -232,6 +233,46 @@ fn difference(estimate: f64, ci: Interval, baseline: f64) -> Difference {
     }
 }
 
+/// Each unit's mean of its values (units sorted by key): the experiment's per-user latencies.
+/// Non-finite values are left out; a unit with none left is dropped.
+pub fn per_unit_means<'a>(pairs: impl IntoIterator<Item = (&'a str, f64)>) -> Vec<f64> {
+    let mut by: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for (unit, x) in pairs {
+        if x.is_finite() {
+            by.entry(unit).or_default().push(x);
+        }
+    }
+    by.values().filter_map(|xs| mean(xs)).collect()
+}
+
+/// Pearson's chi-square goodness of fit of `observed` counts to the shares `weights` give (the
+/// sample-ratio-mismatch check): the statistic and its p-value with `k - 1` degrees of freedom.
+/// `None` for fewer than two groups, no observations, or a non-positive weight.
+pub fn chi_square(observed: &[u64], weights: &[f64]) -> Option<(f64, f64)> {
+    if observed.len() < 2
+        || observed.len() != weights.len()
+        || weights.iter().any(|w| !(w.is_finite() && *w > 0.0))
+    {
+        return None;
+    }
+    let total: u64 = observed.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let weight_sum: f64 = weights.iter().sum();
+    let statistic: f64 = observed
+        .iter()
+        .zip(weights)
+        .map(|(&o, &w)| {
+            let expected = total as f64 * w / weight_sum;
+            (o as f64 - expected).powi(2) / expected
+        })
+        .sum();
+    let df = (observed.len() - 1) as f64;
+    let p = 1.0 - ChiSquared::new(df).ok()?.cdf(statistic);
+    Some((finite(statistic)?, finite(p.clamp(0.0, 1.0))?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +285,26 @@ mod tests {
         confidence: f64,
         latency: Vec<LatencyCase>,
         proportion: Vec<ProportionCase>,
+        per_user: Vec<PerUserCase>,
+        srm: Vec<SrmCase>,
+    }
+
+    #[derive(Deserialize)]
+    struct PerUserCase {
+        name: String,
+        control: Vec<(String, f64)>,
+        treatment: Vec<(String, f64)>,
+        control_means: Vec<f64>,
+        treatment_means: Vec<f64>,
+        welch: Expected,
+    }
+
+    #[derive(Deserialize)]
+    struct SrmCase {
+        observed: Vec<u64>,
+        weights: Vec<f64>,
+        statistic: f64,
+        p_value: f64,
     }
 
     #[derive(Deserialize)]
@@ -392,6 +453,51 @@ mod tests {
                 &format!("{what} newcombe"),
             );
         }
+    }
+
+    #[test]
+    fn per_user_analysis_matches_scipy() {
+        let f = fixtures();
+        assert!(!f.per_user.is_empty());
+        for case in &f.per_user {
+            let means = |pairs: &[(String, f64)]| {
+                per_unit_means(pairs.iter().map(|(u, x)| (u.as_str(), *x)))
+            };
+            let (c, t) = (means(&case.control), means(&case.treatment));
+            assert_eq!(c.len(), case.control_means.len(), "{}", case.name);
+            assert_eq!(t.len(), case.treatment_means.len(), "{}", case.name);
+            for (a, e) in c.iter().zip(&case.control_means) {
+                close(*a, *e, &format!("{} control mean", case.name));
+            }
+            for (a, e) in t.iter().zip(&case.treatment_means) {
+                close(*a, *e, &format!("{} treatment mean", case.name));
+            }
+            check_difference(
+                welch_difference(&c, &t),
+                &case.welch,
+                &format!("{} per-user welch", case.name),
+            );
+        }
+    }
+
+    #[test]
+    fn sample_ratio_mismatch_matches_scipy() {
+        let f = fixtures();
+        assert!(!f.srm.is_empty());
+        for case in &f.srm {
+            let (statistic, p) = chi_square(&case.observed, &case.weights).unwrap();
+            let what = format!("{:?} vs {:?}", case.observed, case.weights);
+            close(statistic, case.statistic, &format!("{what} statistic"));
+            // The p-value's tail is computed as 1 - cdf here: compare to 1e-9 absolute.
+            assert!(
+                (p - case.p_value).abs() < 1e-9,
+                "{what}: p {p} vs {}",
+                case.p_value
+            );
+        }
+        assert_eq!(chi_square(&[0, 0], &[1.0, 9.0]), None);
+        assert_eq!(chi_square(&[5], &[1.0]), None);
+        assert_eq!(chi_square(&[5, 5], &[1.0, 0.0]), None);
     }
 
     #[test]

@@ -13,6 +13,15 @@ pub fn meta_rows(a: &AiAnswer) -> Vec<(&'static str, &'static str, String)> {
     vec![
         ("ai-meta-provider", "Provider", a.provider.clone()),
         ("ai-meta-model", "Model", a.model.clone()),
+        (
+            "ai-meta-runtime",
+            "Runs on",
+            match (&a.runtime, &a.backend) {
+                (Some(r), Some(b)) => format!("{r} · {b}"),
+                (Some(r), None) => r.clone(),
+                _ => "the cloud".into(),
+            },
+        ),
         ("ai-meta-latency", "Latency", format::millis(a.latency_ms)),
         (
             "ai-meta-generation",
@@ -106,6 +115,8 @@ mod tests {
             input_tokens: Some(812),
             output_tokens: Some(40),
             cost_usd: 0.0,
+            runtime: Some("webllm".into()),
+            backend: Some("WebGPU".into()),
         };
         let rows = meta_rows(&answer);
         let value = |id: &str| rows.iter().find(|r| r.0 == id).map(|r| r.2.clone());
@@ -115,6 +126,7 @@ mod tests {
         assert_eq!(value("ai-meta-tokens").as_deref(), Some("812 in / 40 out"));
         assert_eq!(value("ai-meta-ttft").as_deref(), Some("312 ms"));
         assert_eq!(value("ai-meta-cost").as_deref(), Some("$0"));
-        assert_eq!(rows.len(), 7);
+        assert_eq!(value("ai-meta-runtime").as_deref(), Some("webllm · WebGPU"));
+        assert_eq!(rows.len(), 8);
     }
 }

@@ -1,15 +1,16 @@
-//! A question's steps, from words to rows: `ask`, WebLLM in the WebView for a local prompt (load,
-//! generate with streamed tokens, then `local_generated` or `local_failed`), `run_answer` and
-//! `ai_feedback`. Each step reports to the [`Flow`] reducer.
+//! A question's steps, from words to rows: `ask` (the cloud, or the native engine streaming its
+//! tokens as `ai-token` events), WebLLM in the WebView for a local prompt (load, generate with
+//! streamed tokens, then `local_generated` or `local_failed`), `run_answer` and `ai_feedback`.
+//! Each step reports to the [`Flow`] reducer.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use datagata_ipc::ai::{
     AiAnswer, AskPrepared, AskRequest, ChatMessage, FailedAttempt, FeedbackRequest, Generation,
-    LocalFailure, LocalGeneration, ProviderChoice, RunAnswerRequest,
+    LocalFailure, LocalGeneration, ProviderChoice, RunAnswerRequest, TokenEvent,
 };
-use datagata_ipc::command;
+use datagata_ipc::{command, event};
 use serde::Serialize;
 use yew::prelude::*;
 
@@ -32,6 +33,8 @@ pub struct Steps {
     pub model: ModelLoader,
     /// Set by the Stop button, cleared when a generation starts.
     pub stop_pressed: Rc<Cell<bool>>,
+    /// Local questions go to the native llama.cpp engine in the backend (no WebGPU here).
+    pub native: bool,
 }
 
 impl Steps {
@@ -51,12 +54,32 @@ impl Steps {
             choice,
             retry_of,
         };
-        let prepared = match bridge::invoke::<_, AskPrepared>(
-            command::ASK,
-            &RequestArgs { request: &request },
-        )
-        .await
-        {
+        // The native engine writes the SQL inside `ask`: its tokens arrive as events meanwhile.
+        let tokens = if self.native && choice == ProviderChoice::Local {
+            self.flow.dispatch(Action::Stage(Stage::Generating));
+            self.stop_pressed.set(false);
+            let flow = self.flow.clone();
+            let (mut pieces, mut first) = (0u32, None::<f64>);
+            let listener = bridge::listen(event::AI_TOKEN, move |token: TokenEvent| {
+                let now = js_sys::Date::now();
+                pieces += 1;
+                let first = *first.get_or_insert(now);
+                let rate = format::live_rate(pieces, first, now);
+                flow.dispatch(Action::Token {
+                    delta: token.text,
+                    rate,
+                });
+            })
+            .await;
+            listener.ok()
+        } else {
+            None
+        };
+        let asked =
+            bridge::invoke::<_, AskPrepared>(command::ASK, &RequestArgs { request: &request })
+                .await;
+        drop(tokens);
+        let prepared = match asked {
             Ok(p) => p,
             Err(e) => return self.flow.dispatch(Action::Failed(e)),
         };

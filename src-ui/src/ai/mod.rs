@@ -1,21 +1,22 @@
 //! The Ask view: a question in words, answered by SQL from the local model (WebLLM on this
-//! machine's GPU) or the cloud (MotherDuck AI), as the `ai-config` AI Config and the person's
-//! choice say. This module loads the panel (`ai_panel`, each time the tab shows), saves the
+//! machine's GPU where the WebView has WebGPU, else the native llama.cpp engine in the backend)
+//! or the cloud (MotherDuck AI), as the `ai-config` AI Config and the person's choice say. This module loads the panel (`ai_panel`, each time the tab shows), saves the
 //! provider choice and lays the view out; the provider radios live in [`provider`], the local
-//! model's download and delete in [`model`], the question's state in [`state`] and its steps
+//! model's download and delete in [`model`], the native engine's panel in [`native`], the question's state in [`state`] and its steps
 //! in [`flow`], the answer in [`answer`] and the pure formatting in [`format`].
 
 mod answer;
 mod flow;
 mod format;
 mod model;
+mod native;
 mod provider;
 mod state;
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use datagata_ipc::ai::{AiPanelView, FailedAttempt, Generation, ProviderChoice};
+use datagata_ipc::ai::{AiPanelView, FailedAttempt, Generation, LocalRuntime, ProviderChoice};
 use datagata_ipc::command;
 use serde::Serialize;
 use web_sys::HtmlTextAreaElement;
@@ -25,6 +26,7 @@ use crate::{bridge, machine::NoArgs};
 use answer::AnswerPanel;
 use flow::Steps;
 use model::{ModelPanel, download_note, use_model_loader};
+use native::NativePanel;
 use provider::ProviderPanel;
 use state::{Action, Flow, Stage};
 
@@ -71,6 +73,9 @@ pub fn ask_view(props: &AskViewProps) -> Html {
         .as_ref()
         .filter(|v| local_option(v).is_some_and(|o| o.selectable))
         .map(|v| v.local_model.clone());
+    let local_selectable = view
+        .as_ref()
+        .is_some_and(|v| local_option(v).is_some_and(|o| o.selectable));
     let local_ready = view
         .as_ref()
         .is_some_and(|v| local_option(v).is_some_and(|o| o.available));
@@ -82,10 +87,14 @@ pub fn ask_view(props: &AskViewProps) -> Html {
     let local_note = local_model
         .as_deref()
         .and_then(|m| download_note(m, loader.cached.as_ref(), &imported, online()));
+    let native = view
+        .as_ref()
+        .is_some_and(|v| v.local_runtime == LocalRuntime::LlamaCpp);
     let steps = Steps {
         flow: flow.dispatcher(),
         model: loader.clone(),
         stop_pressed: stop_pressed.clone(),
+        native,
     };
 
     {
@@ -154,7 +163,16 @@ pub fn ask_view(props: &AskViewProps) -> Html {
         let dispatch = flow.dispatcher();
         Callback::from(move |_: MouseEvent| {
             stop_pressed.set(true);
-            if let Err(e) = bridge::llm_stop() {
+            if native {
+                let dispatch = dispatch.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(e) =
+                        bridge::invoke::<_, ()>(command::STOP_GENERATION, &NoArgs {}).await
+                    {
+                        dispatch.dispatch(Action::Notice(e));
+                    }
+                });
+            } else if let Err(e) = bridge::llm_stop() {
                 dispatch.dispatch(Action::Notice(e));
             }
         })
@@ -235,6 +253,9 @@ pub fn ask_view(props: &AskViewProps) -> Html {
                     <ModelPanel model={ model } loader={ loader.clone() } imported={ imported }
                         can_load={ local_ready } on_panel={ on_panel } />
                 }
+                if let (Some(v), true) = (view.as_ref().filter(|_| local_selectable), native) {
+                    <NativePanel view={ v.native.clone() } reason={ v.local_runtime_reason.clone() } />
+                }
             </section>
             <section class="panel" id="ai-question-panel">
                 <h2>{ "Ask a question" }</h2>
@@ -257,7 +278,7 @@ pub fn ask_view(props: &AskViewProps) -> Html {
                         { " · model " }<code id="ai-model">{ p.model.clone() }</code>
                     </p>
                 }
-                if local_prompt && (flow.stage == Stage::Generating || !flow.stream.is_empty()) {
+                if (local_prompt || native) && (flow.stage == Stage::Generating || !flow.stream.is_empty()) {
                     <div class="ai-generation">
                         <pre id="ai-stream" class="ai-stream">{ flow.stream.clone() }</pre>
                         if let Some(rate) = flow.tokens_per_second {

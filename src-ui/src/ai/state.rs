@@ -200,6 +200,8 @@ mod tests {
             input_tokens: None,
             output_tokens: None,
             cost_usd: 0.0,
+            runtime: None,
+            backend: None,
         }
     }
 

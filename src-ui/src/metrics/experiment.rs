@@ -1,7 +1,8 @@
-//! The `ai-config` experiment panel: each arm's size, mean latency (Student's t interval),
-//! success rate (Wilson interval) and cost per query, treatment − control for latency (Welch)
-//! and success (Newcombe) with their intervals, and the backend's verdict in words, marked
-//! "not enough data" while an arm is below the minimum.
+//! The `ai-config` experiment panel: each arm's users and questions, per-user mean latency and
+//! success rate (Student's t intervals) and cost per query, treatment − control for both
+//! (Welch across users) with their intervals, the sample-ratio-mismatch line, what stayed
+//! outside the experiment, and the backend's verdict in words, marked "not enough data" while
+//! an arm is below the minimum.
 
 use datagata_ipc::data::thousands;
 use datagata_ipc::metrics::{ArmStats, Difference, ExperimentReport, Interval};
@@ -60,10 +61,20 @@ pub fn experiment_panel(props: &ExperimentProps) -> Html {
             </p>
             if !e.enough_data {
                 <p class="muted small" id="experiment-minimum">
-                    { format!("A verdict needs at least {} queries in each arm (now {} and {}).",
+                    { format!("A verdict needs at least {} users in each arm (now {} and {}).",
                         thousands(e.min_per_arm), thousands(e.control.n), thousands(e.treatment.n)) }
                 </p>
             }
+            if let Some(srm) = &e.srm {
+                <p class={ classes!("srm", srm.mismatch.then_some("error")) } id="experiment-srm">
+                    { srm.message.clone() }
+                </p>
+            }
+            <p class="muted small" id="experiment-outside">
+                { format!("Per user: each user's mean, then Welch across users. Outside the experiment \
+                    (targeted people, other rules and tiers, forced choices): {} questions from {} users.",
+                    thousands(e.outside_queries), thousands(e.outside_users)) }
+            </p>
         </section>
     }
 }
@@ -92,7 +103,8 @@ fn arm(role: &'static str, title: &str, provider: &str, a: &ArmStats) -> Html {
                 }
             </h4>
             <dl class="facts">
-                <div class="fact"><dt>{ "n" }</dt><dd id={ id("n") }>{ thousands(a.n) }</dd></div>
+                <div class="fact"><dt>{ "Users" }</dt><dd id={ id("n") }>{ thousands(a.n) }</dd></div>
+                <div class="fact"><dt>{ "Questions" }</dt><dd id={ id("queries") }>{ thousands(a.queries) }</dd></div>
                 <div class="fact"><dt>{ "Mean latency" }</dt><dd id={ id("latency") }>{ latency }</dd></div>
                 <div class="fact"><dt>{ "Success rate" }</dt><dd id={ id("success") }>{ success }</dd></div>
                 <div class="fact"><dt>{ "Cost / query" }</dt><dd id={ id("cost") }>{ format::opt_usd(a.cost_per_query) }</dd></div>

@@ -95,11 +95,14 @@ fn a_trial_user_on_this_linux_webview_sees_why_neither_provider_can_answer() {
         "{cloud:?}"
     );
     let err = core
-        .ask_ai(&AskRequest {
-            question: "How many trips?".into(),
-            choice: ProviderChoice::Cloud,
-            retry_of: None,
-        })
+        .ask_ai(
+            &AskRequest {
+                question: "How many trips?".into(),
+                choice: ProviderChoice::Cloud,
+                retry_of: None,
+            },
+            &mut |_| {},
+        )
         .unwrap_err();
     assert!(
         err.to_string()
@@ -162,11 +165,14 @@ fn a_local_question_runs_through_webllms_reply_and_is_tracked() {
         "no shader-f16: the f32 build"
     );
     let prepared = core
-        .ask_ai(&AskRequest {
-            question: "How many trips are there?".into(),
-            choice: ProviderChoice::Local,
-            retry_of: None,
-        })
+        .ask_ai(
+            &AskRequest {
+                question: "How many trips are there?".into(),
+                choice: ProviderChoice::Local,
+                retry_of: None,
+            },
+            &mut |_| {},
+        )
         .unwrap();
     assert_eq!(prepared.variation_key, "webllm");
     let Generation::LocalPrompt {
@@ -265,11 +271,14 @@ fn a_local_question_runs_through_webllms_reply_and_is_tracked() {
 fn failed_sql_can_be_retried_once_with_the_error_fed_back() {
     let core = premium_with_webgpu(true);
     let ask = |retry_of| {
-        core.ask_ai(&AskRequest {
-            question: "Average fare?".into(),
-            choice: ProviderChoice::Local,
-            retry_of,
-        })
+        core.ask_ai(
+            &AskRequest {
+                question: "Average fare?".into(),
+                choice: ProviderChoice::Local,
+                retry_of,
+            },
+            &mut |_| {},
+        )
         .unwrap()
     };
     let first = ask(None);
@@ -303,11 +312,14 @@ fn failed_sql_can_be_retried_once_with_the_error_fed_back() {
 fn a_stopped_generation_is_recorded_and_the_choice_goes_into_the_context() {
     let core = premium_with_webgpu(true);
     let prepared = core
-        .ask_ai(&AskRequest {
-            question: "Busiest hour?".into(),
-            choice: ProviderChoice::Local,
-            retry_of: None,
-        })
+        .ask_ai(
+            &AskRequest {
+                question: "Busiest hour?".into(),
+                choice: ProviderChoice::Local,
+                retry_of: None,
+            },
+            &mut |_| {},
+        )
         .unwrap();
     core.local_failed(&LocalFailure {
         question_id: prepared.question_id.clone(),
@@ -338,11 +350,16 @@ fn a_stopped_generation_is_recorded_and_the_choice_goes_into_the_context() {
     let ctx = serde_json::to_value(core.context(None).unwrap()).unwrap();
     assert_eq!(ctx["session"]["aiProviderChoice"], "cloud");
     assert!(
-        core.ask_ai(&AskRequest {
-            question: " ".into(),
-            choice: ProviderChoice::Local,
-            retry_of: None
-        })
+        core.ask_ai(
+            &AskRequest {
+                question: " ".into(),
+                choice: ProviderChoice::Local,
+                retry_of: None
+            },
+            &mut |_| {}
+        )
         .is_err()
     );
 }
+
+mod parity;

@@ -1,0 +1,57 @@
+//! What the app remembers between launches: the person's profile and AI provider choice, in
+//! tauri-plugin-store's `settings.json` in the data directory. The window's commands save here;
+//! the shell reads it at start.
+
+use datagata_ipc::{Profile, ai::ProviderChoice};
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_store::StoreExt;
+
+/// The settings file, in the data directory (`DATAGATA_DATA_DIR` moves it with the rest).
+pub fn settings_path() -> std::path::PathBuf {
+    crate::data_dir().join("settings.json")
+}
+const PROFILE_KEY: &str = "profile";
+const PROVIDER_KEY: &str = "aiProvider";
+
+/// The profile an earlier launch saved; `None` on first launch (or if the saved one is
+/// unreadable, which is logged and treated as a first launch rather than a crash).
+pub fn load_profile<R: Runtime>(app: &AppHandle<R>) -> Option<Profile> {
+    let store = app
+        .store(settings_path())
+        .inspect_err(|e| tracing::warn!("settings store unavailable: {e}"))
+        .ok()?;
+    let value = store.get(PROFILE_KEY)?;
+    serde_json::from_value(value)
+        .inspect_err(|e| tracing::warn!("ignoring the saved profile, it does not parse: {e}"))
+        .ok()
+}
+
+/// The AI provider chosen at an earlier launch, if any.
+pub fn load_provider_choice<R: Runtime>(app: &AppHandle<R>) -> Option<ProviderChoice> {
+    let value = app.store(settings_path()).ok()?.get(PROVIDER_KEY)?;
+    serde_json::from_value(value).ok()
+}
+
+/// Saves the AI provider choice for the next launches.
+pub fn save_provider_choice<R: Runtime>(
+    app: &AppHandle<R>,
+    choice: ProviderChoice,
+) -> Result<(), String> {
+    let store = app.store(settings_path()).map_err(|e| e.to_string())?;
+    store.set(PROVIDER_KEY, serde_json::json!(choice));
+    store
+        .save()
+        .map_err(|e| format!("saving your provider choice failed: {e}"))
+}
+
+/// Saves the profile so the next launch starts with it.
+pub fn save_profile<R: Runtime>(app: &AppHandle<R>, profile: &Profile) -> Result<(), String> {
+    let store = app.store(settings_path()).map_err(|e| e.to_string())?;
+    store.set(
+        PROFILE_KEY,
+        serde_json::to_value(profile).map_err(|e| e.to_string())?,
+    );
+    store
+        .save()
+        .map_err(|e| format!("saving your profile failed: {e}"))
+}
