@@ -346,7 +346,7 @@ impl Core {
         let Some((_, token)) = data::motherduck::token(data_dir) else {
             return Ok(self.data.motherduck_status());
         };
-        self.data.motherduck().connect(&*self.data.conn()?, &token);
+        self.data.connect_motherduck(&token);
         Ok(self.data.motherduck_status())
     }
 }
@@ -378,7 +378,7 @@ impl Core {
         let generated = match provider {
             Some(ai::Provider::MotherDuck) => ai::motherduck_sql(&self.data, question)
                 .map(Some)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| data::public_error(&e)),
             Some(ai::Provider::WebLlm) => Err(ai::WEBLLM_HEADLESS.to_string()),
             None => Err("the ai-config flag gave no enabled AI Config for this person".into()),
         };
@@ -401,7 +401,7 @@ impl Core {
         let (result, query_error) = match to_run {
             Some(sql) => match self.data.run(&QueryRequest::local(sql)) {
                 Ok(r) => (Some(r), None),
-                Err(e) => (None, Some(e.to_string())),
+                Err(e) => (None, Some(data::public_error(&e))),
             },
             None => (None, None),
         };

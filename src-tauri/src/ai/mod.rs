@@ -93,9 +93,8 @@ pub const WEBLLM_HEADLESS: &str = "WebLLM runs inside the app's WebView on the G
 
 /// SQL written by MotherDuck's AI for `question` (`CALL prompt_sql(…)`), and how long it took.
 pub fn motherduck_sql(db: &Database, question: &str) -> Result<(String, f64), DataError> {
-    db.motherduck().require_connected()?;
     let started = Instant::now();
-    let conn = db.conn()?;
+    let conn = db.conn_on(datagata_ipc::data::QueryTarget::MotherDuck)?;
     let sql: String = conn.query_row("CALL prompt_sql(?)", [question], |r| r.get(0))?;
     Ok((sql, started.elapsed().as_secs_f64() * 1000.0))
 }
