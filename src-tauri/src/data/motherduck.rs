@@ -95,6 +95,15 @@ pub fn token(data_dir: &Path) -> Option<(&'static str, String)> {
         .map(|t| ("settings", t))
 }
 
+/// Where [`token`] found it, in words: which store is in use.
+pub fn source_words(source: &str) -> &'static str {
+    match source {
+        "environment" => "from MOTHERDUCK_TOKEN",
+        "keyring" => "in the OS keyring",
+        _ => "in an owner-only file in the data folder: no OS keyring answered here",
+    }
+}
+
 /// Keeps a token entered in the app: in the OS keyring (removing an older fallback file), or
 /// where none answers, in a file readable by its owner only. Says which.
 pub fn save_token(data_dir: &Path, token: &str) -> Result<TokenStore, DataError> {
@@ -175,7 +184,10 @@ impl MotherDuck {
             },
             (None, Some(source)) => MotherDuckStatus {
                 state: MotherDuckState::NotConfigured,
-                message: format!("A MotherDuck token is set ({source}); not connected yet."),
+                message: format!(
+                    "A MotherDuck token is set ({}); not connected yet.",
+                    source_words(source)
+                ),
                 token_source,
             },
             (None, None) => MotherDuckStatus {
