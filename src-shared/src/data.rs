@@ -133,19 +133,29 @@ pub struct QueryResult {
     pub columns: Vec<Column>,
     /// Rows in `columns` (at most the row cap).
     pub rows_shown: u64,
-    /// Rows the query produced in all.
+    /// Rows the query produced in all — or, when `more_rows`, the rows counted before counting
+    /// stopped (a lower bound).
     pub total_rows: u64,
+    /// The query had more rows than were counted: the total is "more than `total_rows`".
+    #[serde(default)]
+    pub more_rows: bool,
     pub elapsed_ms: f64,
 }
 
 impl QueryResult {
     pub fn truncated(&self) -> bool {
-        self.total_rows > self.rows_shown
+        self.more_rows || self.total_rows > self.rows_shown
     }
 
-    /// "12 rows" or "showing 100,000 of 2,500,000 rows".
+    /// "12 rows", "showing 100,000 of 2,500,000 rows" or "showing 5 of more than 10,000,005 rows".
     pub fn summary(&self) -> String {
-        if self.truncated() {
+        if self.more_rows {
+            format!(
+                "showing {} of more than {} rows",
+                thousands(self.rows_shown),
+                thousands(self.total_rows)
+            )
+        } else if self.truncated() {
             format!(
                 "showing {} of {} rows",
                 thousands(self.rows_shown),
@@ -438,6 +448,7 @@ mod tests {
             columns: vec![],
             rows_shown: 100_000,
             total_rows: 2_500_000,
+            more_rows: false,
             elapsed_ms: 1.0,
         };
         assert_eq!(r.summary(), "showing 100,000 of 2,500,000 rows");

@@ -16,7 +16,7 @@ use crate::{app, context, data, device};
 )]
 pub struct Cli {
     /// The DuckDB database file for `data` and `query` (default: the app's, in its data folder).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", value_parser = crate::data::absolute_db_path)]
     pub db: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,

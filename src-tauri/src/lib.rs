@@ -392,7 +392,7 @@ impl Core {
         let Some((_, token)) = data::motherduck::token(data_dir) else {
             return Ok(self.data.motherduck_status());
         };
-        self.data.motherduck().connect(&*self.data.conn()?, &token);
+        self.data.connect_motherduck(&token);
         Ok(self.data.motherduck_status())
     }
 }

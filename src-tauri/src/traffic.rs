@@ -162,12 +162,45 @@ pub fn random_profile(rng: &mut StdRng) -> Profile {
     }
 }
 
+/// The most requests one run may make.
+pub const MAX_COUNT: usize = 100_000;
+/// The most workers one run may use.
+pub const MAX_CONCURRENCY: usize = 64;
+/// The longest delay between one worker's requests.
+pub const MAX_DELAY: Duration = Duration::from_secs(3600);
+
 #[derive(Debug, Clone)]
 pub struct TrafficOptions {
     pub count: usize,
     pub delay: Duration,
     pub concurrency: usize,
     pub seed: u64,
+}
+
+impl TrafficOptions {
+    /// Refuses counts, concurrency and delays no run should have, saying the bounds.
+    pub fn check(&self) -> Result<(), String> {
+        if self.count == 0 || self.count > MAX_COUNT {
+            return Err(format!(
+                "traffic needs between 1 and {MAX_COUNT} requests, not {}",
+                self.count
+            ));
+        }
+        if self.concurrency == 0 || self.concurrency > MAX_CONCURRENCY {
+            return Err(format!(
+                "--concurrency must be between 1 and {MAX_CONCURRENCY}, not {}",
+                self.concurrency
+            ));
+        }
+        if self.delay > MAX_DELAY {
+            return Err(format!(
+                "the delay must be at most {} ms, not {} ms",
+                MAX_DELAY.as_millis(),
+                self.delay.as_millis()
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// One request as the results file records it.
@@ -231,6 +264,7 @@ pub fn run(
     via_app: bool,
     progress: &(dyn Fn(&TrafficRecord) + Sync),
 ) -> Result<TrafficRun, String> {
+    options.check()?;
     let started_at = Utc::now();
     let started = Instant::now();
     // Draw every request up front so the seed alone decides who asks what.
@@ -388,6 +422,26 @@ mod tests {
                 .run(&datagata_ipc::data::QueryRequest::local(q.reference_sql))
                 .unwrap_or_else(|e| panic!("{}: {e}", q.text));
             assert!(r.total_rows > 0, "{}", q.text);
+        }
+    }
+
+    #[test]
+    fn absurd_counts_and_concurrency_are_refused_with_the_bounds() {
+        let core = crate::test_core();
+        for (count, concurrency, says) in [
+            (usize::MAX, 1, "between 1 and 100000 requests"),
+            (0, 1, "between 1 and 100000 requests"),
+            (10, 1_000_000, "--concurrency must be between 1 and 64"),
+            (10, 0, "--concurrency must be between 1 and 64"),
+        ] {
+            let options = TrafficOptions {
+                count,
+                delay: Duration::ZERO,
+                concurrency,
+                seed: 1,
+            };
+            let err = run(&core, &options, false, &|_| {}).unwrap_err();
+            assert!(err.contains(says), "{err}");
         }
     }
 

@@ -100,12 +100,17 @@ impl AiConfig {
 pub const WEBLLM_HEADLESS: &str = "WebLLM runs inside the app's WebView on the GPU; it cannot answer \
      headless (use `datagata traffic --via-app` with the app open on a machine whose WebView has WebGPU)";
 
+/// The longest MotherDuck's `prompt_sql` may take.
+pub const PROMPT_SQL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// SQL written by MotherDuck's AI for `question` (`CALL prompt_sql(…)`), and how long it took.
 pub fn motherduck_sql(db: &Database, question: &str) -> Result<(String, f64), DataError> {
-    db.motherduck().require_connected()?;
     let started = Instant::now();
-    let conn = db.conn()?;
-    let sql: String = conn.query_row("CALL prompt_sql(?)", [question], |r| r.get(0))?;
+    let conn = db.conn_on(datagata_ipc::data::QueryTarget::MotherDuck)?;
+    // A network call inside DuckDB: interrupted when MotherDuck does not answer in time.
+    let sql: String = crate::data::runner::with_timeout(&conn, PROMPT_SQL_TIMEOUT, |c| {
+        c.query_row("CALL prompt_sql(?)", [question], |r| r.get(0))
+    })?;
     Ok((sql, started.elapsed().as_secs_f64() * 1000.0))
 }
 

@@ -8,38 +8,62 @@ use duckdb::arrow::{
     util::display::{ArrayFormatter, FormatOptions},
 };
 
-/// Collects at most `max_rows` rows from `batches` and counts them all.
-pub fn columns(
-    schema: &Schema,
-    batches: impl Iterator<Item = RecordBatch>,
+/// Collects at most `max_rows` rows from record batches as they stream in, counting the rest.
+pub struct Collector {
+    columns: Vec<Column>,
     max_rows: u64,
-) -> (Vec<Column>, u64, u64) {
-    let mut columns: Vec<Column> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            let (kind, values) = empty_for(f.data_type());
-            Column {
-                name: f.name().clone(),
-                sql_type: sql_type(f.data_type()),
-                kind,
-                values,
-            }
-        })
-        .collect();
-    let (mut shown, mut total) = (0u64, 0u64);
-    for batch in batches {
-        let rows = batch.num_rows() as u64;
-        total += rows;
-        let take = rows.min(max_rows.saturating_sub(shown));
-        if take > 0 {
-            for (column, array) in columns.iter_mut().zip(batch.columns()) {
-                append(&mut column.values, &array.slice(0, take as usize));
-            }
-            shown += take;
+    shown: u64,
+    total: u64,
+    more: bool,
+}
+
+impl Collector {
+    pub fn new(schema: &Schema, max_rows: u64) -> Self {
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let (kind, values) = empty_for(f.data_type());
+                Column {
+                    name: f.name().clone(),
+                    sql_type: sql_type(f.data_type()),
+                    kind,
+                    values,
+                }
+            })
+            .collect();
+        Self {
+            columns,
+            max_rows,
+            shown: 0,
+            total: 0,
+            more: false,
         }
     }
-    (columns, shown, total)
+
+    /// Takes what fits under the cap from `batch` and counts it; false once `count_limit` rows
+    /// are counted (the reader should stop: the total is then a lower bound).
+    pub fn add(&mut self, batch: &RecordBatch, count_limit: u64) -> bool {
+        let rows = batch.num_rows() as u64;
+        self.total += rows;
+        let take = rows.min(self.max_rows.saturating_sub(self.shown));
+        if take > 0 {
+            for (column, array) in self.columns.iter_mut().zip(batch.columns()) {
+                append(&mut column.values, &array.slice(0, take as usize));
+            }
+            self.shown += take;
+        }
+        if self.total >= count_limit && self.total > self.shown {
+            self.more = true;
+            return false;
+        }
+        true
+    }
+
+    /// (columns, rows shown, rows counted, whether more rows were left uncounted).
+    pub fn finish(self) -> (Vec<Column>, u64, u64, bool) {
+        (self.columns, self.shown, self.total, self.more)
+    }
 }
 
 fn empty_for(t: &DataType) -> (ColumnKind, ColumnValues) {

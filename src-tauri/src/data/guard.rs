@@ -3,6 +3,10 @@
 //! the database and files in the data folder. DuckDB's own parser decides what a statement is
 //! (`json_serialize_sql` serializes SELECT statements only); the parsed tree is then walked for
 //! table functions, file paths and functions that reach outside the database.
+//!
+//! This is the friendly first refusal, not the wall: the database instance itself cannot reach
+//! a file outside the imports folder, load an extension or change a setting (see [`super`]).
+//! Tests switch the guard off ([`set_disabled_for_tests`]) to show that the engine refuses alone.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -56,6 +60,8 @@ pub enum Refusal {
         why: String,
         root: String,
     },
+    #[error("{0} is not allowed here: it lists settings, secrets or the engine's internals")]
+    Catalog(String),
     #[error("the read-only check could not run: {0}")]
     Internal(String),
 }
@@ -91,6 +97,39 @@ const FILE_READERS: &[&str] = &[
 /// Scalar functions that would show what is not data (settings hold the MotherDuck token).
 const SECRET_FUNCTIONS: &[&str] = &["getenv", "current_setting"];
 
+/// Catalog views that show the engine's settings, secrets or logs rather than data.
+const INTERNAL_VIEWS: &[&str] = &[
+    "pg_settings",
+    "duckdb_settings",
+    "duckdb_secrets",
+    "duckdb_logs",
+    "duckdb_log_contexts",
+    "duckdb_extensions",
+    "duckdb_temporary_files",
+    "duckdb_memory",
+];
+
+/// Schemas of the database whose names never name a file.
+const SCHEMAS: &[&str] = &[
+    "main",
+    "my_db",
+    "information_schema",
+    "pg_catalog",
+    "sample_data",
+];
+
+#[cfg(test)]
+thread_local! {
+    static DISABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Tests only: with `true`, [`check`] on this thread passes any text unchecked, so a test can
+/// show what DuckDB's own containment does with hostile SQL.
+#[cfg(test)]
+pub fn set_disabled_for_tests(disabled: bool) {
+    DISABLED.with(|d| d.set(disabled));
+}
+
 /// File endings DuckDB reads directly in `FROM 'file.ext'`.
 const FILE_ENDINGS: &[&str] = &[
     ".csv", ".tsv", ".txt", ".parquet", ".json", ".jsonl", ".ndjson", ".gz", ".zst", ".arrow",
@@ -109,6 +148,10 @@ pub fn check(
         .trim_end_matches(|c: char| c == ';' || c.is_whitespace());
     if text.is_empty() {
         return Err(Refusal::Empty);
+    }
+    #[cfg(test)]
+    if DISABLED.with(|d| d.get()) {
+        return Ok(ReadOnlySql(text.to_string()));
     }
     let json: String = conn
         .query_row(
@@ -182,10 +225,25 @@ fn inspect(node: &Value, root: &Path) -> Result<(), Refusal> {
     }
     if kind == "BASE_TABLE" {
         let name = node["table_name"].as_str().unwrap_or_default();
-        let bare = node["schema_name"].as_str().unwrap_or_default().is_empty()
-            && node["catalog_name"].as_str().unwrap_or_default().is_empty();
-        if bare && looks_like_a_file(name) {
-            return inside(root, name);
+        let schema = node["schema_name"].as_str().unwrap_or_default();
+        let catalog = node["catalog_name"].as_str().unwrap_or_default();
+        if INTERNAL_VIEWS.contains(&name.to_lowercase().as_str()) {
+            return Err(Refusal::Catalog(name.to_string()));
+        }
+        // DuckDB joins the parts of a qualified name into a file path when no table has that
+        // name: `"/dir/secret"."csv"` reads /dir/secret.csv.
+        let joined: Vec<&str> = [catalog, schema, name]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect();
+        let joined = joined.join(".");
+        let known_schema = catalog.is_empty() && SCHEMAS.contains(&schema.to_lowercase().as_str());
+        if looks_like_a_file(&joined) && !known_schema
+            || [catalog, schema]
+                .iter()
+                .any(|p| p.contains(['/', '\\', ':']))
+        {
+            return inside(root, &joined);
         }
     }
     Ok(())

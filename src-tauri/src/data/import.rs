@@ -2,8 +2,12 @@
 //! NYC Taxi & Limousine Commission) into `taxi`, replacing it or adding to it. Columns are matched
 //! by name, case-insensitively (TLC spells `Airport_fee` differently across years); a column a
 //! file lacks becomes NULL; a file without pickup times is refused as not a trip file.
+//!
+//! DuckDB reads only the imports folder (see [`super`]): [`stage`] first copies each chosen file
+//! there (trusted Rust code, symlinks resolved), and DuckDB reads the copy. A copy, not a hard
+//! link: SQL may write inside that folder, and must never reach the person's own file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use datagata_ipc::data::{ImportMode, ImportedFile};
 
@@ -82,7 +86,106 @@ fn select_for(conn: &duckdb::Connection, path: &Path) -> Result<String, String> 
     Ok(format!("SELECT {} FROM {reader}", list.join(", ")))
 }
 
-/// Imports `paths` in one transaction: all files land, or none do.
+/// A file chosen for import and its copy inside the imports folder.
+pub struct Staged {
+    pub original: PathBuf,
+    pub inside: PathBuf,
+    /// Whether [`stage`] made the copy (so a failed import removes it).
+    made: bool,
+}
+
+/// Copies each of `paths` into `imports` (unless it is already there) for DuckDB to read.
+pub fn stage(imports: &Path, paths: &[&Path]) -> Result<Vec<Staged>, DataError> {
+    let mut staged: Vec<Staged> = Vec::new();
+    for path in paths {
+        let fail = |why: String| DataError::Import {
+            path: path.display().to_string(),
+            why,
+        };
+        let result = (|| {
+            if !path.is_file() {
+                return Err(fail("does not exist or is not a file".to_string()));
+            }
+            reader(path).map_err(&fail)?;
+            let real = path.canonicalize().map_err(|e| fail(e.to_string()))?;
+            if real.starts_with(imports) {
+                return Ok(Staged {
+                    original: path.to_path_buf(),
+                    inside: real,
+                    made: false,
+                });
+            }
+            let name = real
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut inside = imports.join(&name);
+            let mut n = 2;
+            while inside.exists() {
+                inside = imports.join(format!("{n}-{name}"));
+                n += 1;
+            }
+            std::fs::copy(&real, &inside).map_err(|e| {
+                let _ = std::fs::remove_file(&inside);
+                fail(format!("copying it into {}: {e}", imports.display()))
+            })?;
+            Ok(Staged {
+                original: path.to_path_buf(),
+                inside,
+                made: true,
+            })
+        })();
+        match result {
+            Ok(s) => staged.push(s),
+            Err(e) => {
+                for s in staged.iter().filter(|s| s.made) {
+                    let _ = std::fs::remove_file(&s.inside);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(staged)
+}
+
+/// After an import of staged files: on failure the copies made are removed; names in the
+/// answer (and errors) are the files the person chose.
+pub fn finish(
+    staged: &[Staged],
+    result: Result<Vec<ImportedFile>, DataError>,
+) -> Result<Vec<ImportedFile>, DataError> {
+    let original = |inside: &str| {
+        staged
+            .iter()
+            .find(|s| s.inside.display().to_string() == inside)
+            .map(|s| s.original.display().to_string())
+            .unwrap_or_else(|| inside.to_string())
+    };
+    match result {
+        Ok(done) => Ok(done
+            .into_iter()
+            .map(|f| ImportedFile {
+                path: original(&f.path),
+                rows: f.rows,
+            })
+            .collect()),
+        Err(e) => {
+            for s in staged.iter().filter(|s| s.made) {
+                let _ = std::fs::remove_file(&s.inside);
+            }
+            Err(match e {
+                DataError::Import { path, why } => DataError::Import {
+                    path: original(&path),
+                    why,
+                },
+                e => e,
+            })
+        }
+    }
+}
+
+/// Imports `paths` (files DuckDB may read: inside the imports folder) in one transaction: all
+/// files land, or none do.
 pub fn import(
     conn: &duckdb::Connection,
     paths: &[&Path],

@@ -3,9 +3,37 @@
 //! ([`guard`] + [`runner`]), pivot tables ([`pivot`]), saved tables in `my_db` ([`my_db`]) and
 //! MotherDuck ([`motherduck`]).
 //!
-//! One DuckDB instance per database file (two instances on one file in one process would not
-//! see each other's writes); every user of it — the event log included — takes a connection
-//! from [`Database`]'s pool.
+//! # Containment: DuckDB enforces it, the guard only explains
+//!
+//! DuckDB allows one instance per database file per process (two would not see each other's
+//! writes), and its configuration is per instance, so there is no "trusted" and "contained"
+//! connection to the same file. The decision: **the file's one instance is contained from the
+//! moment it opens**, and trusted work is arranged so that it never needs more:
+//!
+//! - [`Database::open`] switches on DuckDB's own settings on the instance's first connection,
+//!   before any other SQL ([`contain`], checked after):
+//!   `enable_external_access = false`, `allowed_directories = [<data dir>/imports/]`,
+//!   `autoload_known_extensions` / `autoinstall_known_extensions` / `allow_community_extensions`
+//!   off and `lock_configuration = true`, so no SQL on any connection (the Query tab, AI answers,
+//!   the automation endpoint's `referenceSql`, pivots, save-as-table, export) can read or write a
+//!   file outside `imports/`, ATTACH, INSTALL/LOAD, read the environment, or change a setting.
+//!   DuckDB opens the database file itself (and its WAL and `<file>.tmp` spill folder, which it
+//!   adds to the allowed list by itself); built-in extensions (parquet, json, icu) keep working.
+//! - **Imports** ([`Database::import`]): trusted Rust code copies (or hard-links) each file the
+//!   person chose into `imports/` and DuckDB reads it from there — the folder that holds the
+//!   imported data files is the only folder SQL can see. Secrets (`automation.json`,
+//!   `settings.json`, the token fallback file) never live in it.
+//! - **Export** ([`Database::export`]): `COPY` writes to `imports/.export-partial/`, and Rust moves
+//!   the finished file to the path the person typed (so a stopped export leaves nothing there).
+//! - **Sample generation and the event log** are plain SQL on tables: nothing outside is needed.
+//! - **MotherDuck** has its own in-memory instance ([`motherduck`]): its extension must be loaded
+//!   and `md:` attached while external access is on (DuckDB refuses `LOAD` afterwards), which the
+//!   file's instance never allows. It is locked the same way right after attaching.
+//!
+//! The read-only guard ([`guard`]) stays in front as the first, friendly refusal (one statement,
+//! the kinds allowed, a reason a person can act on); the hostile-SQL tests run with it switched
+//! off as well ([`guard::set_disabled_for_tests`]) to show the engine refuses on its own. Error
+//! text leaving this module for events, LaunchDarkly or a prompt goes through [`public_error`].
 
 pub mod guard;
 pub mod import;
@@ -19,6 +47,8 @@ pub mod sample;
 mod convert;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hostile;
 
 use std::{
     path::{Path, PathBuf},
@@ -36,6 +66,22 @@ pub use runner::RunLimits;
 
 /// A pooled connection to the app's database.
 pub type Conn = r2d2::PooledConnection<DuckdbConnectionManager>;
+
+/// A connection for one target ([`Database::conn_on`]).
+pub enum TargetConn {
+    Local(Conn),
+    Cloud(duckdb::Connection),
+}
+
+impl std::ops::Deref for TargetConn {
+    type Target = duckdb::Connection;
+    fn deref(&self) -> &duckdb::Connection {
+        match self {
+            TargetConn::Local(c) => c,
+            TargetConn::Cloud(c) => c,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -61,6 +107,62 @@ pub enum DataError {
     MotherDuckOffline(String),
 }
 
+/// The most characters of an error's text that leave this module ([`public_error`]).
+pub const PUBLIC_ERROR_MAX_CHARS: usize = 300;
+
+/// The text of a refused or failed query that may be stored in events (`query-completed.reason`),
+/// sent to LaunchDarkly, shown beside a metric or put in a prompt: trimmed to
+/// [`PUBLIC_ERROR_MAX_CHARS`] and scrubbed of what could be file contents — DuckDB quotes the
+/// values it failed on (`Could not convert string '…' to INT32`, a CSV line, an `error()` text),
+/// so quoted text that is not a plain name is replaced by `…`, and only the first line stays
+/// (the rest is DuckDB's echo of the SQL and hints). Names (`"PULocationID"`) stay, so the AI's
+/// retry still learns which column was wrong.
+pub fn public_error(error: &DataError) -> String {
+    scrub_error_text(&error.to_string())
+}
+
+/// [`public_error`] for error text from elsewhere (a provider's message).
+pub fn scrub_error_text(text: &str) -> String {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let plain_name = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
+    let mut out = String::with_capacity(first.len().min(PUBLIC_ERROR_MAX_CHARS + 8));
+    let mut chars = first.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' || c == '"' {
+            let mut quoted = String::new();
+            let mut closed = false;
+            for d in chars.by_ref() {
+                if d == c {
+                    closed = true;
+                    break;
+                }
+                quoted.push(d);
+            }
+            out.push(c);
+            out.push_str(if plain_name(&quoted) { &quoted } else { "…" });
+            if closed {
+                out.push(c);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    if out.chars().count() > PUBLIC_ERROR_MAX_CHARS {
+        out = out.chars().take(PUBLIC_ERROR_MAX_CHARS - 1).collect();
+        out.push('…');
+    }
+    out
+}
+
 impl From<Refusal> for DataError {
     fn from(refusal: Refusal) -> Self {
         DataError::Refused(refusal)
@@ -77,19 +179,89 @@ impl From<r2d2::Error> for DataError {
 pub struct Database {
     pool: r2d2::Pool<DuckdbConnectionManager>,
     path: Option<PathBuf>,
-    /// Questions may read files only under this folder (the data directory).
+    /// The data directory: where the database file lives (and, outside what SQL can reach, the
+    /// app's other files).
     files_root: PathBuf,
+    /// The only folder SQL may read or write: imported data files (see the module doc).
+    imports: PathBuf,
     motherduck: motherduck::MotherDuck,
     /// What long work is under way, for [`DataStatus::busy`].
     busy: std::sync::Mutex<Option<String>>,
 }
 
-/// Settings every connection shares: DuckDB must never fetch an extension by itself (the app
-/// runs offline; MotherDuck's extension is installed by scripts/setup or on request).
-fn config() -> Result<Config, duckdb::Error> {
+/// The folder of imported data files inside a data directory: the one folder SQL can see.
+pub const IMPORTS_DIR: &str = "imports";
+/// Where an export is written before it is moved to its path (inside [`IMPORTS_DIR`]).
+pub const EXPORT_PARTIAL_DIR: &str = ".export-partial";
+
+/// The settings the instance opens with: DuckDB never fetches or loads an extension by itself
+/// (the app runs offline; MotherDuck's extension is installed by scripts/setup or on request).
+fn base_config() -> Result<Config, duckdb::Error> {
     Config::default()
         .enable_autoload_extension(false)?
-        .with("autoinstall_known_extensions", "false")
+        .with("autoinstall_known_extensions", "false")?
+        .with("allow_community_extensions", "false")
+}
+
+/// DuckDB's containment, switched on for the whole instance (these are global settings) on its
+/// first connection, before any other SQL runs, and locked (see the module doc): no file outside
+/// `allowed` (plus the spill folder DuckDB adds itself), no extension installed or loaded, no
+/// environment, no setting changed afterwards. Checked after it is set. DuckDB's C config API
+/// refuses list settings such as `allowed_directories`, hence SQL instead of [`Config`].
+pub fn contain(
+    conn: &duckdb::Connection,
+    allowed: &Path,
+    temp_directory: Option<&Path>,
+) -> Result<(), duckdb::Error> {
+    let mut dir = allowed.display().to_string();
+    if !dir.ends_with('/') {
+        dir.push('/');
+    }
+    let temp = temp_directory
+        .map(|t| {
+            format!(
+                "SET temp_directory = {};",
+                quote_literal(&t.display().to_string())
+            )
+        })
+        .unwrap_or_default();
+    conn.execute_batch(&format!(
+        "{temp}
+         SET allowed_directories = [{}];
+         SET autoload_known_extensions = false;
+         SET autoinstall_known_extensions = false;
+         SET allow_community_extensions = false;
+         SET enable_external_access = false;
+         SET lock_configuration = true;",
+        quote_literal(&dir)
+    ))?;
+    let (external, locked): (String, String) = conn.query_row(
+        "SELECT current_setting('enable_external_access')::VARCHAR,
+                current_setting('lock_configuration')::VARCHAR",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if (external.as_str(), locked.as_str()) != ("false", "true") {
+        return Err(duckdb::Error::InvalidParameterName(format!(
+            "DuckDB did not take the containment settings (enable_external_access = {external}, \
+             lock_configuration = {locked})"
+        )));
+    }
+    Ok(())
+}
+
+/// `--db PATH` as the CLI parses it: absolute before anything else uses it (a bare relative
+/// name's parent would be the empty path, and every folder derived from it relative).
+pub fn absolute_db_path(raw: &str) -> Result<PathBuf, String> {
+    if raw.trim().is_empty() {
+        return Err("the database path is empty".to_string());
+    }
+    std::path::absolute(raw).map_err(|e| format!("{raw}: {e}"))
+}
+
+/// `path` made absolute against the working directory, `.` and `..` resolved by name.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 const META: &str =
@@ -121,25 +293,44 @@ impl Database {
             path: path.display().to_string(),
             why,
         };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-        let manager = DuckdbConnectionManager::file_with_flags(path, config()?)
+        // A bare relative name has an empty parent: resolve it first, or the folders derived
+        // from it would be relative too.
+        let path = absolute(path);
+        let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let imports = dir.join(IMPORTS_DIR);
+        std::fs::create_dir_all(&imports).map_err(|e| fail(e.to_string()))?;
+        let imports = imports.canonicalize().map_err(|e| fail(e.to_string()))?;
+        let config = base_config().map_err(|e| fail(e.to_string()))?;
+        let manager = DuckdbConnectionManager::file_with_flags(&path, config)
             .map_err(|e| fail(e.to_string()))?;
-        let db = Self::with_manager(manager, Some(path.to_path_buf()), dir.to_path_buf())
+        let db = Self::with_manager(manager, Some(path.clone()), dir, imports, None)
             .map_err(|e| fail(e.to_string()))?;
         Ok(db)
     }
 
-    /// A database in memory, reading files only under `files_root` (tests, dry runs).
+    /// A database in memory whose SQL may read files only under `files_root/imports` (tests,
+    /// dry runs).
     pub fn in_memory(files_root: &Path) -> Result<Self, DataError> {
-        let manager = DuckdbConnectionManager::memory_with_flags(config()?)?;
-        Self::with_manager(manager, None, files_root.to_path_buf())
+        let files_root = absolute(files_root);
+        let imports = files_root.join(IMPORTS_DIR);
+        let fail = |e: std::io::Error| DataError::Open {
+            path: imports.display().to_string(),
+            why: e.to_string(),
+        };
+        std::fs::create_dir_all(&imports).map_err(fail)?;
+        let imports = imports.canonicalize().map_err(fail)?;
+        // In memory DuckDB would spill to `.tmp` in the working directory (and allow it).
+        let temp = imports.join(".duckdb-tmp");
+        let manager = DuckdbConnectionManager::memory_with_flags(base_config()?)?;
+        Self::with_manager(manager, None, files_root, imports, Some(&temp))
     }
 
     fn with_manager(
         manager: DuckdbConnectionManager,
         path: Option<PathBuf>,
         files_root: PathBuf,
+        imports: PathBuf,
+        temp_directory: Option<&Path>,
     ) -> Result<Self, DataError> {
         let pool = r2d2::Pool::builder()
             .max_size(8)
@@ -147,6 +338,7 @@ impl Database {
             .connection_timeout(Duration::from_secs(30))
             .build(manager)?;
         let conn = pool.get()?;
+        contain(&conn, &imports, temp_directory)?;
         conn.execute_batch(META)?;
         sample::ensure_zones(&conn)?;
         drop(conn);
@@ -154,6 +346,7 @@ impl Database {
             pool,
             path,
             files_root,
+            imports,
             motherduck: motherduck::MotherDuck::default(),
             busy: std::sync::Mutex::new(None),
         })
@@ -169,8 +362,24 @@ impl Database {
         Ok(self.pool.get()?.try_clone()?)
     }
 
+    /// The data directory (the database file's folder). SQL cannot reach it, only
+    /// [`Database::imports_dir`] inside it.
     pub fn files_root(&self) -> &Path {
         &self.files_root
+    }
+
+    /// The one folder SQL may read (imported data files), canonical.
+    pub fn imports_dir(&self) -> &Path {
+        &self.imports
+    }
+
+    /// A connection for a query on `target`: a pooled one to the local file, or one to the
+    /// MotherDuck instance with `taxi` resolving to `sample_data.nyc.taxi`.
+    pub fn conn_on(&self, target: QueryTarget) -> Result<TargetConn, DataError> {
+        match target {
+            QueryTarget::Local => Ok(TargetConn::Local(self.conn()?)),
+            QueryTarget::MotherDuck => Ok(TargetConn::Cloud(self.motherduck.conn()?)),
+        }
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -216,7 +425,10 @@ impl Database {
     ) -> Result<Vec<ImportedFile>, DataError> {
         let label = format!("Importing {} file(s)…", paths.len());
         self.busy(label, || {
-            import::import(&*self.conn()?, paths, mode, progress)
+            let staged = import::stage(&self.imports, paths)?;
+            let inside: Vec<&Path> = staged.iter().map(|s| s.inside.as_path()).collect();
+            let result = import::import(&*self.conn()?, &inside, mode, progress);
+            import::finish(&staged, result)
         })
     }
 
@@ -253,16 +465,22 @@ impl Database {
         self.motherduck.status(&self.files_root)
     }
 
+    /// Loads MotherDuck's extension and attaches `md:` with `token` in MotherDuck's own
+    /// instance (see [`motherduck`]). Takes seconds; run it off the UI thread.
+    pub fn connect_motherduck(&self, token: &str) -> MotherDuckStatus {
+        self.motherduck
+            .connect(token, &self.imports.join(EXPORT_PARTIAL_DIR))
+    }
+
     /// The tables and views a query on `target` can read, with their columns.
     pub fn schema(&self, target: QueryTarget) -> Result<Vec<TableInfo>, DataError> {
-        let conn = self.conn()?;
+        let conn = self.conn_on(target)?;
         let filter = match target {
             QueryTarget::Local => {
                 "database_name = current_database() AND schema_name IN ('main', 'my_db')
                  AND table_name NOT LIKE 'datagata\\_%' ESCAPE '\\'"
             }
             QueryTarget::MotherDuck => {
-                self.motherduck.require_connected()?;
                 "database_name <> current_database() AND database_name NOT IN ('system', 'temp')"
             }
         };
@@ -409,18 +627,3 @@ pub fn quote_ident_if_needed(name: &str) -> String {
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
-
-/// A data error's text as it may be stored in an event, sent to LaunchDarkly or put into a
-/// prompt: one line, at most [`PUBLIC_ERROR_CHARS`] characters.
-pub fn public_error(e: &DataError) -> String {
-    let text = e.to_string().replace(['\n', '\r'], " ");
-    if text.chars().count() <= PUBLIC_ERROR_CHARS {
-        text
-    } else {
-        let cut: String = text.chars().take(PUBLIC_ERROR_CHARS).collect();
-        format!("{cut}…")
-    }
-}
-
-/// How much of an error's text leaves the data module.
-pub const PUBLIC_ERROR_CHARS: usize = 300;

@@ -1,37 +1,92 @@
-//! MotherDuck, DuckDB in the cloud: with a token (`MOTHERDUCK_TOKEN`, or one entered in the app and
-//! kept in its own file, readable by the owner only, beside — not in — the settings file) the
-//! database loads DuckDB's `motherduck` extension and attaches `md:`, so `sample_data.nyc.taxi`
-//! answers the same questions in the cloud. The extension is never fetched silently: scripts/setup
-//! installs it offline from PyPI's `duckdb-extension-motherduck` (the same file DuckDB's
-//! `INSTALL motherduck` downloads), else [`MotherDuck::connect`] tries `INSTALL motherduck`.
-//! Every failure becomes a status message that says what failed and what to do; the local
-//! database keeps working.
+//! MotherDuck, DuckDB in the cloud: with a token (`MOTHERDUCK_TOKEN`, or one entered in the app
+//! and kept in the OS keyring — see [`save_token`]) the app loads DuckDB's `motherduck`
+//! extension and attaches `md:`, so `sample_data.nyc.taxi` answers the same questions in the
+//! cloud. The extension is never fetched silently: scripts/setup installs it offline from PyPI's
+//! `duckdb-extension-motherduck` (the same file DuckDB's `INSTALL motherduck` downloads), else
+//! [`MotherDuck::connect`] tries `INSTALL motherduck`. Every failure becomes a status message
+//! that says what failed and what to do; the local database keeps working.
+//!
+//! **Its own instance.** DuckDB refuses `LOAD` once `enable_external_access` is off, and the
+//! database file's instance is contained from the moment it opens (see [`super`]), so MotherDuck
+//! gets an in-memory instance of its own: the extension is loaded, the token handed over as a
+//! temporary DuckDB secret (`duckdb_secrets()` shows secrets redacted; the token is never a
+//! setting `duckdb_settings()` lists), `md:` attached — each step under a time limit — and then
+//! the same containment is switched on and locked before any question runs there. A MotherDuck
+//! query therefore sees MotherDuck's databases, not the local file's tables.
+//!
+//! **The token at rest**: the OS keyring (Secret Service on Linux, the macOS Keychain, Windows'
+//! Credential Manager) through the `keyring` crate. Where no keyring answers (a Linux machine
+//! without a desktop session), a file readable by its owner only in the data directory — outside
+//! the `imports/` folder, the only one SQL can read. [`token`] says which one holds it.
 
 use std::{
     path::{Path, PathBuf},
     sync::Mutex,
+    time::Duration,
 };
 
-use datagata_ipc::data::{MotherDuckState, MotherDuckStatus, QueryTarget};
+use datagata_ipc::data::{MotherDuckState, MotherDuckStatus};
+use duckdb::Config;
 
-use super::{DataError, quote_literal};
+use super::{DataError, quote_literal, runner::with_timeout};
 
 pub const TOKEN_ENV: &str = "MOTHERDUCK_TOKEN";
-/// The file (in the data directory) holding a token entered in the app.
+/// The fallback file (in the data directory, outside `imports/`) holding a token entered in the
+/// app where no OS keyring answers.
 pub const TOKEN_FILE: &str = "motherduck-token";
+/// The keyring entry's service name.
+pub const KEYRING_SERVICE: &str = "com.datagata.desktop";
+/// The longest `LOAD motherduck` / `ATTACH 'md:'` may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(45);
 
 #[derive(Default)]
 pub struct MotherDuck {
     state: Mutex<Option<(MotherDuckState, String)>>,
+    /// A connection to MotherDuck's own instance, once attached.
+    conn: Mutex<Option<duckdb::Connection>>,
 }
 
-/// Where the token came from, and the token.
+/// Where the token is kept at rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStore {
+    Keyring,
+    File,
+}
+
+impl TokenStore {
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenStore::Keyring => "OS keyring",
+            TokenStore::File => "owner-only file (no OS keyring here)",
+        }
+    }
+}
+
+/// The keyring entry for the token of the data directory `data_dir`; `None` where there is no
+/// keyring to ask (and in unit tests, which must not touch the machine's keyring).
+fn keyring_entry(data_dir: &Path) -> Option<keyring::Entry> {
+    if cfg!(test) || std::env::var_os("DATAGATA_NO_KEYRING").is_some() {
+        return None;
+    }
+    let user = format!("motherduck-token:{}", super::absolute(data_dir).display());
+    keyring::Entry::new(KEYRING_SERVICE, &user).ok()
+}
+
+/// Where the token came from, and the token: the environment, the OS keyring, else the
+/// fallback file.
 pub fn token(data_dir: &Path) -> Option<(&'static str, String)> {
     if let Some(t) = std::env::var(TOKEN_ENV)
         .ok()
         .filter(|t| !t.trim().is_empty())
     {
         return Some(("environment", t.trim().to_string()));
+    }
+    if let Some(t) = keyring_entry(data_dir)
+        .and_then(|e| e.get_password().ok())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+    {
+        return Some(("keyring", t));
     }
     std::fs::read_to_string(data_dir.join(TOKEN_FILE))
         .ok()
@@ -40,8 +95,35 @@ pub fn token(data_dir: &Path) -> Option<(&'static str, String)> {
         .map(|t| ("settings", t))
 }
 
-/// Keeps a token entered in the app, readable by its owner only.
-pub fn save_token(data_dir: &Path, token: &str) -> Result<PathBuf, DataError> {
+/// Where [`token`] found it, in words: which store is in use.
+pub fn source_words(source: &str) -> &'static str {
+    match source {
+        "environment" => "from MOTHERDUCK_TOKEN",
+        "keyring" => "in the OS keyring",
+        _ => "in an owner-only file in the data folder: no OS keyring answered here",
+    }
+}
+
+/// Keeps a token entered in the app: in the OS keyring (removing an older fallback file), or
+/// where none answers, in a file readable by its owner only. Says which.
+pub fn save_token(data_dir: &Path, token: &str) -> Result<TokenStore, DataError> {
+    if let Some(entry) = keyring_entry(data_dir) {
+        match entry.set_password(token.trim()) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(data_dir.join(TOKEN_FILE));
+                tracing::info!("MotherDuck token saved in the OS keyring");
+                return Ok(TokenStore::Keyring);
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "no OS keyring; the token goes to an owner-only file")
+            }
+        }
+    }
+    save_token_file(data_dir, token)?;
+    Ok(TokenStore::File)
+}
+
+fn save_token_file(data_dir: &Path, token: &str) -> Result<PathBuf, DataError> {
     let path = data_dir.join(TOKEN_FILE);
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(data_dir)?;
@@ -90,19 +172,6 @@ pub fn explain(stage: &str, error: &str) -> String {
     }
 }
 
-/// Resets the search path when a MotherDuck query is done with its pooled connection.
-pub struct SearchPath<'a> {
-    conn: Option<&'a duckdb::Connection>,
-}
-
-impl Drop for SearchPath<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn {
-            let _ = conn.execute_batch("RESET search_path");
-        }
-    }
-}
-
 impl MotherDuck {
     pub fn status(&self, data_dir: &Path) -> MotherDuckStatus {
         let token_source = token(data_dir).map(|(s, _)| s.to_string());
@@ -115,7 +184,10 @@ impl MotherDuck {
             },
             (None, Some(source)) => MotherDuckStatus {
                 state: MotherDuckState::NotConfigured,
-                message: format!("A MotherDuck token is set ({source}); not connected yet."),
+                message: format!(
+                    "A MotherDuck token is set ({}); not connected yet.",
+                    source_words(source)
+                ),
                 token_source,
             },
             (None, None) => MotherDuckStatus {
@@ -142,52 +214,44 @@ impl MotherDuck {
         }
     }
 
-    /// Prepares `conn` for a query on `target`: on MotherDuck, unqualified names look in
-    /// `sample_data.nyc` first (so `taxi` is the cloud's), then the local database.
-    pub fn enter<'a>(
-        &self,
-        conn: &'a duckdb::Connection,
-        target: QueryTarget,
-    ) -> Result<SearchPath<'a>, DataError> {
-        match target {
-            QueryTarget::Local => Ok(SearchPath { conn: None }),
-            QueryTarget::MotherDuck => {
-                self.require_connected()?;
-                conn.execute_batch("SET search_path = 'sample_data.nyc,my_db.main'")?;
-                Ok(SearchPath { conn: Some(conn) })
+    /// A new connection to MotherDuck's instance, with unqualified names looking in
+    /// `sample_data.nyc` first (so `taxi` is the cloud's), then the person's `my_db`.
+    pub fn conn(&self) -> Result<duckdb::Connection, DataError> {
+        self.require_connected()?;
+        let conn = match &*self.conn.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(conn) => conn.try_clone()?,
+            None => {
+                return Err(DataError::MotherDuckOffline(
+                    "not connected yet".to_string(),
+                ));
             }
-        }
+        };
+        conn.execute_batch("SET search_path = 'sample_data.nyc,my_db.main'")?;
+        Ok(conn)
     }
 
-    /// Loads the extension and attaches `md:` with `token`. Takes seconds (the extension checks
-    /// in with MotherDuck's servers while loading); run it off the UI thread.
-    pub fn connect(&self, conn: &duckdb::Connection, token: &str) -> MotherDuckStatus {
+    /// Opens MotherDuck's own instance: loads the extension and attaches `md:` with `token`,
+    /// then contains it like the file's instance (writes only to `partial_dir`, for exports).
+    /// Takes seconds (the extension checks in with MotherDuck's servers while loading); run it
+    /// off the UI thread.
+    pub fn connect(&self, token: &str, partial_dir: &Path) -> MotherDuckStatus {
         self.set(
             MotherDuckState::Connecting,
             "Connecting to MotherDuck…".into(),
         );
-        let result = (|| -> Result<(), String> {
-            match conn.execute_batch("LOAD motherduck") {
-                Ok(()) => {}
-                // Not installed yet: DuckDB's own INSTALL (needs the internet).
-                Err(e) if e.to_string().contains("not found") => conn
-                    .execute_batch("INSTALL motherduck; LOAD motherduck")
-                    .map_err(|e| explain("installing its DuckDB extension", &e.to_string()))?,
-                Err(e) => return Err(explain("loading its DuckDB extension", &e.to_string())),
-            }
-            conn.execute_batch(&format!("SET motherduck_token = {}", quote_literal(token)))
-                .map_err(|e| explain("setting the token", &e.to_string()))?;
-            conn.execute_batch("ATTACH IF NOT EXISTS 'md:'")
-                .map_err(|e| explain("attaching md:", &e.to_string()))?;
-            Ok(())
-        })();
+        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let result = open_instance(token, partial_dir);
         let (state, message) = match result {
-            Ok(()) => (
-                MotherDuckState::Connected,
-                "Connected to MotherDuck: sample_data.nyc.taxi answers questions in the cloud."
-                    .into(),
-            ),
-            Err(message) => (MotherDuckState::Failed, message),
+            Ok(conn) => {
+                *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn);
+                (
+                    MotherDuckState::Connected,
+                    "Connected to MotherDuck: sample_data.nyc.taxi answers questions in the cloud."
+                        .to_string(),
+                )
+            }
+            // The token never appears in a message, whatever DuckDB echoed.
+            Err(message) => (MotherDuckState::Failed, message.replace(token, "…")),
         };
         tracing::info!(?state, %message, "MotherDuck");
         self.set(state, message.clone());
@@ -197,4 +261,41 @@ impl MotherDuck {
             token_source: None,
         }
     }
+}
+
+fn open_instance(token: &str, partial_dir: &Path) -> Result<duckdb::Connection, String> {
+    let config = Config::default()
+        .enable_autoload_extension(false)
+        .and_then(|c| c.with("autoinstall_known_extensions", "false"))
+        .map_err(|e| explain("starting DuckDB", &e.to_string()))?;
+    let conn = duckdb::Connection::open_in_memory_with_flags(config)
+        .map_err(|e| explain("starting DuckDB", &e.to_string()))?;
+    let step = |sql: &str| {
+        with_timeout(&conn, CONNECT_TIMEOUT, |c| c.execute_batch(sql)).map_err(|e| e.to_string())
+    };
+    match step("LOAD motherduck") {
+        Ok(()) => {}
+        // Not installed yet: DuckDB's own INSTALL (needs the internet).
+        Err(e) if e.contains("not found") => step("INSTALL motherduck; LOAD motherduck")
+            .map_err(|e| explain("installing its DuckDB extension", &e))?,
+        Err(e) => return Err(explain("loading its DuckDB extension", &e)),
+    }
+    step(&format!(
+        "CREATE OR REPLACE TEMPORARY SECRET datagata_motherduck (TYPE motherduck, TOKEN {})",
+        quote_literal(token)
+    ))
+    .map_err(|e| explain("handing over the token", &e))?;
+    step("ATTACH IF NOT EXISTS 'md:'").map_err(|e| explain("attaching md:", &e))?;
+    std::fs::create_dir_all(partial_dir).map_err(|e| explain("starting DuckDB", &e.to_string()))?;
+    let mut dir = partial_dir.display().to_string();
+    if !dir.ends_with('/') {
+        dir.push('/');
+    }
+    step(&format!(
+        "SET allowed_directories = [{}]; SET enable_external_access = false;
+         SET allow_community_extensions = false; SET lock_configuration = true;",
+        quote_literal(&dir)
+    ))
+    .map_err(|e| explain("locking its configuration", &e))?;
+    Ok(conn)
 }

@@ -35,10 +35,7 @@ fn location(target: QueryTarget) -> (&'static str, &'static str, &'static str) {
 
 impl Database {
     pub fn saved_tables(&self, target: QueryTarget) -> Result<Vec<SavedTable>, DataError> {
-        if target == QueryTarget::MotherDuck {
-            self.motherduck().require_connected()?;
-        }
-        let conn = self.conn()?;
+        let conn = self.conn_on(target)?;
         let (database, schema, prefix) = location(target);
         let mut stmt = conn.prepare(&format!(
             "SELECT table_name, column_count FROM duckdb_tables()
@@ -85,15 +82,13 @@ impl Database {
             });
         }
         let (_, _, prefix) = location(target);
-        let conn = self.conn()?;
-        let _path = self.motherduck().enter(&conn, target)?;
+        let conn = self.conn_on(target)?;
         let create = format!(
             "CREATE OR REPLACE TABLE {prefix}.{} AS FROM {}",
             quote_ident(name),
             sql.as_subquery()
         );
         with_timeout(&conn, limits.timeout, |conn| conn.execute_batch(&create))?;
-        drop(_path);
         drop(conn);
         Ok(SaveTableOutcome::Saved {
             tables: self.saved_tables(target)?,
@@ -116,7 +111,7 @@ impl Database {
             )));
         }
         let (_, _, prefix) = location(target);
-        self.conn()?
+        self.conn_on(target)?
             .execute_batch(&format!("DROP TABLE {prefix}.{}", quote_ident(name)))?;
         self.saved_tables(target)
     }

@@ -39,8 +39,7 @@ impl Database {
                 format!("(FROM {})", table.qualified_name)
             }
         };
-        let conn = self.conn()?;
-        let _path = self.motherduck().enter(&conn, request.target)?;
+        let conn = self.conn_on(request.target)?;
         let columns: Vec<String> = with_timeout(&conn, limits.timeout, |conn| {
             let mut stmt = conn.prepare(&format!("DESCRIBE SELECT * FROM {source}"))?;
             let names = stmt.query_map([], |r| r.get::<_, String>(0))?;

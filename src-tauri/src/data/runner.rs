@@ -1,6 +1,8 @@
 //! The query runner: one checked statement on a pooled connection, interrupted inside DuckDB
-//! when it runs past its time limit, with at most a row cap of its answer sent back (the total is
-//! still counted) as typed columns. Used by the SQL editor, the AI panel and the traffic generator.
+//! when it runs past its time limit, its answer streamed from DuckDB chunk by chunk: at most a
+//! row cap of it is kept as typed columns, and the rest is counted only while that is cheap
+//! ([`COUNT_LIMIT`]; beyond it the total reads "more than N"). Used by the SQL editor, the AI
+//! panel and the traffic generator. Limits from a request are clamped ([`RunLimits::for_request`]).
 
 use std::{
     sync::{Arc, Condvar, Mutex},
@@ -15,6 +17,14 @@ use super::{DataError, Database, ReadOnlySql, convert, guard, quote_literal};
 pub const DEFAULT_MAX_ROWS: u64 = 100_000;
 /// How long a query may run, unless a request says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most rows a request may ask to have sent back.
+pub const MAX_ROWS_LIMIT: u64 = 1_000_000;
+/// The longest time limit a request may ask for.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+/// The shortest time limit a request may ask for.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(50);
+/// Rows counted past the cap at most: streaming them costs time, not memory.
+pub const COUNT_LIMIT: u64 = 10_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunLimits {
@@ -32,13 +42,19 @@ impl Default for RunLimits {
 }
 
 impl RunLimits {
+    /// The request's limits (from IPC, the automation endpoint, the CLI), clamped to at most
+    /// [`MAX_ROWS_LIMIT`] rows and between [`MIN_TIMEOUT`] and [`MAX_TIMEOUT`].
     pub fn for_request(request: &QueryRequest) -> Self {
         Self {
-            max_rows: request.max_rows.unwrap_or(DEFAULT_MAX_ROWS),
+            max_rows: request
+                .max_rows
+                .unwrap_or(DEFAULT_MAX_ROWS)
+                .min(MAX_ROWS_LIMIT),
             timeout: request
                 .timeout_ms
                 .map(Duration::from_millis)
-                .unwrap_or(DEFAULT_TIMEOUT),
+                .unwrap_or(DEFAULT_TIMEOUT)
+                .clamp(MIN_TIMEOUT, MAX_TIMEOUT),
         }
     }
 }
@@ -92,7 +108,7 @@ impl Database {
     /// The read-only guard, on a pooled connection.
     pub fn check(&self, sql: &str) -> Result<ReadOnlySql, DataError> {
         let conn = self.conn()?;
-        Ok(guard::check(&conn, sql, self.files_root())?)
+        Ok(guard::check(&conn, sql, self.imports_dir())?)
     }
 
     /// Runs SQL that already passed the guard.
@@ -102,26 +118,37 @@ impl Database {
         target: QueryTarget,
         limits: RunLimits,
     ) -> Result<QueryResult, DataError> {
-        let conn = self.conn()?;
-        let _path = self.motherduck().enter(&conn, target)?;
+        let conn = self.conn_on(target)?;
         let started = Instant::now();
-        let (columns, rows_shown, total_rows) = with_timeout(&conn, limits.timeout, |conn| {
-            let mut stmt = conn.prepare(sql.as_str())?;
-            let batches = stmt.query_arrow([])?;
-            let schema = batches.get_schema();
-            Ok(convert::columns(&schema, batches, limits.max_rows))
-        })?;
+        let (columns, rows_shown, total_rows, more_rows) =
+            with_timeout(&conn, limits.timeout, |conn| {
+                let mut stmt = conn.prepare(sql.as_str())?;
+                // Streaming: DuckDB computes a chunk when it is fetched, so nothing beyond
+                // what is read here is ever produced or held.
+                let schema = stmt.stream_arrow([])?.get_schema();
+                let mut collector = convert::Collector::new(&schema, limits.max_rows);
+                while let Some(chunk) = stmt.step()? {
+                    let batch = duckdb::arrow::record_batch::RecordBatch::from(&chunk);
+                    if !collector.add(&batch, limits.max_rows.saturating_add(COUNT_LIMIT)) {
+                        break;
+                    }
+                }
+                Ok(collector.finish())
+            })?;
         Ok(QueryResult {
             sql: sql.as_str().to_string(),
             target,
             columns,
             rows_shown,
             total_rows,
+            more_rows,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
     }
 
-    /// Writes the full answer of a checked statement to a CSV or Parquet file.
+    /// Writes the full answer of a checked statement to a CSV or Parquet file: DuckDB writes it
+    /// inside the imports folder (the only place it may write), and it is moved to `path` only
+    /// when complete, so a failed or stopped export leaves nothing at `path`.
     pub fn export(
         &self,
         sql: &ReadOnlySql,
@@ -148,21 +175,53 @@ impl Database {
                 dir.display()
             )));
         }
-        let conn = self.conn()?;
-        let _path = self.motherduck().enter(&conn, target)?;
-        let options = match format {
-            ExportFormat::Csv => "FORMAT csv, HEADER true",
-            ExportFormat::Parquet => "FORMAT parquet",
+        let conn = self.conn_on(target)?;
+        let (options, ending) = match format {
+            ExportFormat::Csv => ("FORMAT csv, HEADER true", "csv"),
+            ExportFormat::Parquet => ("FORMAT parquet", "parquet"),
         };
+        let partial_dir = self.imports_dir().join(super::EXPORT_PARTIAL_DIR);
+        let io = |e: std::io::Error| DataError::Invalid(format!("exporting: {e}"));
+        std::fs::create_dir_all(&partial_dir).map_err(io)?;
+        let partial = partial_dir.join(format!("{}.{ending}", uuid::Uuid::new_v4()));
         let copy = format!(
             "COPY {} TO {} ({options})",
             sql.as_subquery(),
-            quote_literal(&path.display().to_string())
+            quote_literal(&partial.display().to_string())
         );
-        let rows = with_timeout(&conn, timeout, |conn| conn.execute(&copy, []))?;
+        let rows = match with_timeout(&conn, timeout, |conn| conn.execute(&copy, [])) {
+            Ok(rows) => rows,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        };
+        move_into_place(&partial, path).map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            io(e)
+        })?;
         Ok(ExportDone {
             path: path.display().to_string(),
             rows: rows as u64,
         })
     }
+}
+
+/// Moves a finished file to `to`: a rename, or across file systems a copy to a hidden file
+/// beside `to` renamed over it, so `to` never holds half a file.
+fn move_into_place(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    let name = to
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let beside = to.with_file_name(format!(".{name}.partial"));
+    let copied = std::fs::copy(from, &beside).and_then(|_| std::fs::rename(&beside, to));
+    if copied.is_err() {
+        let _ = std::fs::remove_file(&beside);
+    }
+    let _ = std::fs::remove_file(from);
+    copied
 }

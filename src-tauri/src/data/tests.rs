@@ -134,23 +134,27 @@ fn a_parquet_file_replaces_or_extends_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let db = with_sample(dir.path(), 5_000, 1);
     // A TLC-like file: older spelling of airport_fee, no congestion column, extra columns.
+    // (Written where DuckDB may write, then moved out: imports start from the person's folder.)
+    let written = db.imports_dir().join("yellow_tripdata_2019-01.parquet");
     let file = dir.path().join("yellow_tripdata_2019-01.parquet");
     db.conn()
         .unwrap()
         .execute_batch(&format!(
             "COPY (SELECT * EXCLUDE (congestion_surcharge, Airport_fee), Airport_fee AS airport_fee, 'x' AS surprise
                    FROM taxi LIMIT 1234) TO {} (FORMAT parquet)",
-            quote_literal(&file.display().to_string())
+            quote_literal(&written.display().to_string())
         ))
         .unwrap();
-    let done = import::import(
-        &db.conn().unwrap(),
-        &[&file],
-        ImportMode::Replace,
-        |_, _| {},
-    )
-    .unwrap();
+    std::fs::rename(&written, &file).unwrap();
+    let done = db.import(&[&file], ImportMode::Replace, |_, _| {}).unwrap();
     assert_eq!(done[0].rows, 1234);
+    assert_eq!(done[0].path, file.display().to_string());
+    assert!(
+        db.imports_dir()
+            .join("yellow_tripdata_2019-01.parquet")
+            .is_file(),
+        "the copy DuckDB read is in the imports folder"
+    );
     let status = db.status().unwrap();
     assert_eq!(status.taxi_rows, 1234);
     assert!(status.origin.sample.is_none());
@@ -165,7 +169,7 @@ fn a_parquet_file_replaces_or_extends_the_sample() {
     );
     assert_ne!(scalar(&db, "SELECT count(Airport_fee) FROM taxi"), "0");
 
-    import::import(&db.conn().unwrap(), &[&file], ImportMode::Append, |_, _| {}).unwrap();
+    db.import(&[&file], ImportMode::Append, |_, _| {}).unwrap();
     assert_eq!(db.status().unwrap().taxi_rows, 2468);
     assert_eq!(db.origin().unwrap().imported.len(), 2);
 }
@@ -174,7 +178,7 @@ fn a_parquet_file_replaces_or_extends_the_sample() {
 fn a_file_that_is_not_a_trip_file_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = with_sample(dir.path(), 1_000, 1);
-    let good = dir.path().join("good.parquet");
+    let good = db.imports_dir().join("good.parquet");
     db.conn()
         .unwrap()
         .execute_batch(&format!(
@@ -186,7 +190,8 @@ fn a_file_that_is_not_a_trip_file_changes_nothing() {
     std::fs::write(&bad, "LocationID,Borough\n1,EWR\n").unwrap();
     let missing = dir.path().join("nope.parquet");
     for files in [vec![good.as_path(), bad.as_path()], vec![missing.as_path()]] {
-        let err = import::import(&db.conn().unwrap(), &files, ImportMode::Replace, |_, _| {})
+        let err = db
+            .import(&files, ImportMode::Replace, |_, _| {})
             .unwrap_err();
         assert!(
             err.to_string().contains("zones.csv") || err.to_string().contains("nope.parquet"),
@@ -195,6 +200,10 @@ fn a_file_that_is_not_a_trip_file_changes_nothing() {
     }
     assert_eq!(db.status().unwrap().taxi_rows, 1_000);
     assert!(db.origin().unwrap().sample.is_some());
+    assert!(
+        !db.imports_dir().join("zones.csv").exists(),
+        "a failed import leaves no copy behind"
+    );
 }
 
 fn refused(db: &Database, sql: &str) -> Refusal {
@@ -281,7 +290,8 @@ fn only_read_only_statements_pass_the_guard() {
 fn questions_read_files_only_inside_the_data_folder() {
     let dir = tempfile::tempdir().unwrap();
     let db = with_sample(dir.path(), 100, 1);
-    let inside = dir.path().join("mine.csv");
+    let imports = db.imports_dir().to_path_buf();
+    let inside = imports.join("mine.csv");
     std::fs::write(&inside, "a,b\n1,2\n").unwrap();
     let inside = inside.display().to_string();
     assert_eq!(
@@ -292,8 +302,8 @@ fn questions_read_files_only_inside_the_data_folder() {
     let outside = tempfile::tempdir().unwrap();
     let secret = outside.path().join("secret.csv");
     std::fs::write(&secret, "x\n42\n").unwrap();
-    std::os::unix::fs::symlink(&secret, dir.path().join("link.csv")).unwrap();
-    let link = dir.path().join("link.csv").display().to_string();
+    std::os::unix::fs::symlink(&secret, imports.join("link.csv")).unwrap();
+    let link = imports.join("link.csv").display().to_string();
     let secret = secret.display().to_string();
     for sql in [
         "SELECT * FROM read_csv('/etc/passwd')".to_string(),
@@ -303,7 +313,11 @@ fn questions_read_files_only_inside_the_data_folder() {
         format!("SELECT * FROM read_csv('{link}')"),
         format!(
             "SELECT * FROM read_parquet('{}/../*.parquet')",
-            dir.path().display()
+            imports.display()
+        ),
+        format!(
+            "SELECT * FROM read_csv('{}')",
+            dir.path().join(motherduck::TOKEN_FILE).display()
         ),
         "SELECT * FROM read_csv('mine.csv')".to_string(),
         "SELECT * FROM read_csv('~/.ssh/id_rsa')".to_string(),
@@ -550,6 +564,7 @@ fn results_export_to_csv_and_parquet() {
         (ExportFormat::Csv, "out.csv"),
         (ExportFormat::Parquet, "out.parquet"),
     ] {
+        // Anywhere the person types; read back where questions may read.
         let path = dir.path().join(name);
         let done = db
             .export(
@@ -561,9 +576,32 @@ fn results_export_to_csv_and_parquet() {
             )
             .unwrap();
         assert_eq!(done.rows, expected);
-        let p = path.display().to_string();
+        let back = db.imports_dir().join(name);
+        std::fs::copy(&path, &back).unwrap();
+        let p = back.display().to_string();
         assert_eq!(scalar(&db, &format!("SELECT sum(n) FROM '{p}'")), "2000");
     }
+    let partial = db.imports_dir().join(EXPORT_PARTIAL_DIR);
+    assert_eq!(
+        std::fs::read_dir(&partial).unwrap().count(),
+        0,
+        "nothing is left half-written"
+    );
+    // A failing export leaves nothing at its path.
+    let failing = db
+        .check("SELECT error('stop') AS x FROM range(10)")
+        .unwrap();
+    let nothing = dir.path().join("failed.csv");
+    db.export(
+        &failing,
+        QueryTarget::Local,
+        ExportFormat::Csv,
+        &nothing,
+        Duration::from_secs(5),
+    )
+    .unwrap_err();
+    assert!(!nothing.exists());
+    assert_eq!(std::fs::read_dir(&partial).unwrap().count(), 0);
     let again = db
         .export(
             &sql,
@@ -605,7 +643,12 @@ fn motherduck_without_a_network_says_what_failed_and_local_keeps_working() {
     if std::env::var_os(motherduck::TOKEN_ENV).is_none() {
         assert_eq!((source, token.as_str()), ("settings", "not-a-real-token"));
     }
-    let status = db.motherduck().connect(&db.conn().unwrap(), &token);
+    let status = db.connect_motherduck(&token);
+    assert!(
+        !status.message.contains("not-a-real-token"),
+        "{}",
+        status.message
+    );
     assert_eq!(status.state, MotherDuckState::Failed);
     assert!(
         status.message.starts_with("Could not reach MotherDuck")
