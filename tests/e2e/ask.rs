@@ -116,13 +116,7 @@ async fn providers_reasons_choice_and_model_folders() {
     );
 
     // Premium on a desktop: the webllm variation, local offered and chosen by default.
-    app.click("#tab-dashboard").await.unwrap();
-    app.select("#profile-tier", "premium").await.unwrap();
-    app.select("#profile-device", "desktop").await.unwrap();
-    app.click("#profile-save").await.unwrap();
-    app.text_when("#tier", SHORT, |t| t == "premium")
-        .await
-        .unwrap();
+    app.become_premium_desktop().await.unwrap();
     app.click("#tab-ask").await.unwrap();
     variation(&app, "webllm").await;
     assert!(!app.disabled("#provider-local").await.unwrap());

@@ -73,12 +73,7 @@ async fn a_premium_desktop_answers_locally_on_the_native_engine() {
         .await
         .expect("the app starts");
     app.text("#tier", LONG).await.unwrap();
-    app.select("#profile-tier", "premium").await.unwrap();
-    app.select("#profile-device", "desktop").await.unwrap();
-    app.click("#profile-save").await.unwrap();
-    app.text_when("#tier", SHORT, |t| t == "premium")
-        .await
-        .unwrap();
+    app.become_premium_desktop().await.unwrap();
     app.text_when("#webgpu-status", LONG, |t| !t.starts_with("Checking"))
         .await
         .unwrap();

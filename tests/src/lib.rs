@@ -135,6 +135,17 @@ impl App {
         Ok(Self::command(home)?.args(args).output()?)
     }
 
+    /// Saves a premium profile on a desktop in the dashboard and waits until it is in force.
+    pub async fn become_premium_desktop(&self) -> anyhow::Result<()> {
+        self.click("#tab-dashboard").await?;
+        self.select("#profile-tier", "premium").await?;
+        self.select("#profile-device", "desktop").await?;
+        self.click("#profile-save").await?;
+        self.text_when("#tier", Duration::from_secs(20), |t| t == "premium")
+            .await?;
+        Ok(())
+    }
+
     /// The running app's XDG home.
     pub fn home(&self) -> &Path {
         self.home

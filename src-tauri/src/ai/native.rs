@@ -211,7 +211,9 @@ impl Core {
                 .and_then(|c| c.max_tokens)
                 .map(|n| n.min(1024) as u32)
                 .unwrap_or(DEFAULT_MAX_TOKENS),
-            temperature: config.and_then(|c| c.temperature).unwrap_or(0.0) as f32,
+            // SQL under a grammar is decoded greedily: the variation's temperature is tuned for
+            // WebLLM's chat model, and sampling only lets a small model wander.
+            temperature: 0.0,
             repeat_penalty: 1.15,
             seed: 42,
         };
@@ -243,14 +245,14 @@ impl Core {
 /// Worked examples for a small model (none of them is one of the traffic questions, so the
 /// accuracy check is not answered by the prompt).
 const EXAMPLES: &str = "Examples:
-Q: How many trips had more than 4 passengers?
-SQL: SELECT count(*) AS trips FROM taxi WHERE passenger_count > 4
 Q: What is the longest trip distance?
-SQL: SELECT max(trip_distance) AS longest FROM taxi
+SQL: SELECT max(trip_distance) FROM taxi
+Q: How many trips are there per vendor?
+SQL: SELECT VendorID, count(*) FROM taxi GROUP BY ALL
 Q: Average tolls per vendor?
-SQL: SELECT VendorID, avg(tolls_amount) AS avg_tolls FROM taxi GROUP BY VendorID
+SQL: SELECT VendorID, avg(tolls_amount) FROM taxi GROUP BY ALL
 Q: Which dropoff borough gets the most trips?
-SQL: SELECT z.Borough, count(*) AS trips FROM taxi t JOIN taxi_zones z ON t.DOLocationID = z.LocationID GROUP BY z.Borough ORDER BY trips DESC LIMIT 1";
+SQL: SELECT z.Borough, count(*) FROM taxi t JOIN taxi_zones z ON t.DOLocationID = z.LocationID GROUP BY ALL ORDER BY count(*) DESC LIMIT 1";
 
 /// The prompt for the native engine: the shared local prompt, with worked examples after the
 /// system messages and the columns the question names (schema linking) before the question.

@@ -1,9 +1,9 @@
 //! SQL a small model can get right: a GBNF grammar (llama.cpp's grammar format) built from the
 //! live schema, so the engine can only write one DuckDB `SELECT` that parses and names real
-//! tables and columns. The shape is bounded where small models run away — at most four select
-//! items, three conditions, two grouping columns — and puts aggregates, `GROUP BY`, `ORDER BY`
-//! and `LIMIT` where questions need them; `hour(…)` of a timestamp covers "at night" and "busiest
-//! hour". With `taxi` and `taxi_zones` both present it also allows the one join questions about
+//! tables and columns. The shape is bounded where small models run away — at most three select
+//! items, two conditions with short literals, no aliases — and puts aggregates, `GROUP BY ALL`
+//! (so every statement binds), `ORDER BY` an aggregate or a position, and `LIMIT` where
+//! questions need them; `hour(…)` of a timestamp covers "at night" and "busiest hour". With `taxi` and `taxi_zones` both present it also allows the one join questions about
 //! boroughs and zones need. [`columns_named`] is the schema linking: the columns a question
 //! names, which the select list is narrowed to.
 
@@ -158,9 +158,9 @@ impl Columns {
         push(
             &mut r,
             "items",
-            format!("{p}-item (\", \" {p}-item){{0,3}}"),
+            format!("{p}-item (\", \" {p}-item){{0,2}}"),
         );
-        push(&mut r, "item", format!("({p}-agg | {p}-pick) alias?"));
+        push(&mut r, "item", format!("{p}-agg | {p}-pick"));
         let mut picks = vec![format!("{p}-sel")];
         if !self.time.is_empty() {
             picks.push(format!("{p}-hour"));
@@ -189,18 +189,15 @@ impl Columns {
         push(
             &mut r,
             "where",
-            format!("\" WHERE \" {p}-cond (\" AND \" {p}-cond){{0,2}}"),
+            format!("\" WHERE \" {p}-cond (\" AND \" {p}-cond)?"),
         );
         push(&mut r, "cond", format!("{p}-gcol \" \" cmp \" \" value"));
-        push(
-            &mut r,
-            "group",
-            format!("\" GROUP BY \" {p}-gcol (\", \" {p}-gcol)?"),
-        );
+        // GROUP BY ALL: whatever is selected beside the aggregates, so every statement binds.
+        push(&mut r, "group", lit(" GROUP BY ALL"));
         push(
             &mut r,
             "order",
-            format!("\" ORDER BY \" ({p}-agg | {p}-gcol | [1-4]) (\" DESC\" | \" ASC\")?"),
+            format!("\" ORDER BY \" ({p}-agg | [1-3]) (\" DESC\" | \" ASC\")?"),
         );
         r
     }
@@ -215,7 +212,13 @@ pub fn sql_grammar(tables: &[TableInfo], named: &[String]) -> String {
         .collect();
     let mut forms = Vec::new();
     let mut rules = String::new();
+    let names = |t: &TableInfo| named.iter().any(|n| t.columns.iter().any(|c| &c.name == n));
+    let trips_named = main.iter().any(|t| t.name == "taxi" && names(t));
     for (i, t) in main.iter().enumerate() {
+        // Questions are about trips: the zone lookup alone only when it alone is named.
+        if t.name == "taxi_zones" && (trips_named || !names(t)) {
+            continue;
+        }
         let p = format!("t{i}");
         let cols = Columns::of(&[(t, "")], named);
         rules.push_str(&cols.rules(&p, &format!(" FROM {}", t.qualified_name)));
@@ -243,10 +246,9 @@ pub fn sql_grammar(tables: &[TableInfo], named: &[String]) -> String {
     }
     format!(
         "root ::= {}\n{rules}\
-         alias ::= \" AS \" [a-z] [a-z_]{{0,19}}\n\
          cmp ::= \"=\" | \"<>\" | \"<=\" | \">=\" | \"<\" | \">\"\n\
-         value ::= number | \"'\" [A-Za-z0-9 ._-]{{0,30}} \"'\"\n\
-         number ::= \"-\"? [0-9]{{1,9}} (\".\" [0-9]{{1,4}})?\n\
+         value ::= number | \"'\" [A-Za-z0-9 ._-]{{1,20}} \"'\"\n\
+         number ::= [0-9]{{1,4}} (\".\" [0-9]{{1,2}})?\n\
          limit ::= \" LIMIT \" [1-9] [0-9]{{0,2}}\n",
         forms.join(" | ")
     )
@@ -311,7 +313,7 @@ mod tests {
     fn the_grammar_names_only_real_tables_and_columns() {
         let g = sql_grammar(&tables(), &["fare_amount".to_string()]);
         assert!(
-            g.starts_with("root ::= t0-query | t1-query | j0-query | j1-query\n"),
+            g.starts_with("root ::= t0-query | j0-query | j1-query\n"),
             "{g}"
         );
         assert!(
