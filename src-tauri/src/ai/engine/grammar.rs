@@ -330,7 +330,7 @@ mod tests {
         assert!(!g.contains("Borough\" | \"LocationID") || g.contains("t1-col"));
         // Bounded lists.
         assert!(
-            g.contains(r#"t0-items ::= t0-item (", " t0-item){0,3}"#),
+            g.contains(r#"t0-items ::= t0-item (", " t0-item){0,2}"#),
             "{g}"
         );
         assert_eq!(ident("Airport fee"), "\"Airport fee\"");
