@@ -10,7 +10,7 @@
 //! never the time a person spends reading or editing the SQL, and never a model's download or
 //! load.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{collections::HashMap, sync::Mutex, time::Instant};
 
 use datagata_ipc::{
     Profile,
@@ -141,6 +141,8 @@ struct Pending {
     attempt: u32,
     /// Asked in the experiment's rollout, with the variation's own provider.
     in_experiment: bool,
+    /// When it was asked (the oldest unanswered question is abandoned first).
+    asked_at: Instant,
 }
 
 impl Pending {
@@ -165,20 +167,17 @@ impl Questions {
 
     fn insert(&self, id: String, pending: Pending) {
         let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_PENDING {
-            // Abandoned (asked, never run): the oldest go first.
-            let oldest: Vec<String> = {
-                let mut all: Vec<_> = map.iter().map(|(k, p)| (k.clone(), p.attempt)).collect();
-                all.sort();
-                all.into_iter()
-                    .take(map.len() + 1 - MAX_PENDING)
-                    .map(|(k, _)| k)
-                    .collect()
+        // Abandoned (asked, never run): the oldest go first.
+        while map.len() >= MAX_PENDING {
+            let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, p)| p.asked_at)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
             };
-            for id in oldest {
-                tracing::info!(question = %id, "abandoned: asked but never run");
-                map.remove(&id);
-            }
+            tracing::info!(question = %oldest, "abandoned: asked but never run");
+            map.remove(&oldest);
         }
         map.insert(id, pending);
     }
@@ -736,6 +735,7 @@ impl Core {
             sql: None,
             attempt: if retry_of.is_some() { 2 } else { 1 },
             in_experiment,
+            asked_at: Instant::now(),
         };
         if !option.selectable || !option.available {
             let reason = option.reason.unwrap_or_default();

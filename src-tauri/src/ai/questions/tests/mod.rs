@@ -362,4 +362,32 @@ fn a_stopped_generation_is_recorded_and_the_choice_goes_into_the_context() {
     );
 }
 
+#[test]
+fn past_the_limit_the_oldest_unanswered_question_is_abandoned() {
+    let core = premium_with_webgpu(true);
+    let ids: Vec<String> = (0..=MAX_PENDING)
+        .map(|i| {
+            core.ask_ai(
+                &AskRequest {
+                    question: format!("Question {i}?"),
+                    choice: ProviderChoice::Local,
+                    retry_of: None,
+                },
+                &mut |_| {},
+            )
+            .unwrap()
+            .question_id
+        })
+        .collect();
+    let run = |id: &String| {
+        core.run_answer(&RunAnswerRequest {
+            question_id: id.clone(),
+            sql: "SELECT 1".into(),
+        })
+    };
+    assert!(run(&ids[0]).is_err(), "the first question was abandoned");
+    assert!(run(&ids[1]).is_ok());
+    assert!(run(ids.last().unwrap()).is_ok());
+}
+
 mod parity;
