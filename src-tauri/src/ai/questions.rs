@@ -347,7 +347,12 @@ impl Core {
         }
     }
 
-    fn local_option(&self, ctx: &Context, config: Option<&AiConfig>) -> ProviderOption {
+    /// The local option, given the route [`Core::local_route`] found (computed once per call).
+    fn local_option(
+        &self,
+        ctx: &Context,
+        local: &(Route, String, Option<String>),
+    ) -> ProviderOption {
         let access = self.flags.evaluate(ctx, keys::WEBLLM_ACCESS);
         let selectable = access.value == Value::Bool(true);
         let reason = if !selectable {
@@ -357,7 +362,7 @@ impl Core {
                 self.flags.explain(keys::WEBLLM_ACCESS, &access)
             ))
         } else {
-            self.local_route(config).2
+            local.2.clone()
         };
         ProviderOption {
             choice: ProviderChoice::Local,
@@ -393,7 +398,7 @@ impl Core {
         choice: ProviderChoice,
     ) -> ProviderOption {
         match choice {
-            ProviderChoice::Local => self.local_option(ctx, config),
+            ProviderChoice::Local => self.local_option(ctx, &self.local_route(config)),
             ProviderChoice::Cloud => self.cloud_option(),
         }
     }
@@ -424,7 +429,8 @@ impl Core {
         let (config, explanation, _) = self.ai_config(&ctx);
         let config_ref = config.as_ref();
         let default_choice = Self::default_choice(config_ref);
-        let options = vec![self.local_option(&ctx, config_ref), self.cloud_option()];
+        let local = self.local_route(config_ref);
+        let options = vec![self.local_option(&ctx, &local), self.cloud_option()];
         // A choice the flags allow stands even while that provider cannot answer (no WebGPU, no
         // token): the panel shows why, and nothing is switched behind the person's back.
         let selectable =
@@ -435,7 +441,7 @@ impl Core {
             .filter(selectable)
             .or(Some(default_choice).filter(selectable))
             .unwrap_or(ProviderChoice::Cloud);
-        let (route, route_reason, _) = self.local_route(config_ref);
+        let (route, route_reason, _) = local;
         Ok(AiPanelView {
             config_key: keys::AI_CONFIG.into(),
             variation_key: config_ref
@@ -702,10 +708,12 @@ impl Core {
         let in_experiment =
             in_experiment && choice.is_none_or(|c| c == Self::default_choice(config.as_ref()));
         let choice = choice.unwrap_or_else(|| Self::default_choice(config.as_ref()));
-        let option = self.option(&ctx, config.as_ref(), choice);
-        let route = match choice {
-            ProviderChoice::Cloud => Route::Cloud,
-            ProviderChoice::Local => self.local_route(config.as_ref()).0,
+        let (option, route) = match choice {
+            ProviderChoice::Cloud => (self.cloud_option(), Route::Cloud),
+            ProviderChoice::Local => {
+                let local = self.local_route(config.as_ref());
+                (self.local_option(&ctx, &local), local.0)
+            }
         };
         let model = match route {
             Route::Cloud => CLOUD_MODEL.to_string(),
