@@ -62,6 +62,19 @@ fn request(question: &str, grammar: Option<String>, max_tokens: u32) -> Generate
     }
 }
 
+/// A two-token generation (loads the model, or checks a worker answers).
+fn hi(engine: &Engine, model: &std::path::Path) -> Generated {
+    engine
+        .generate(
+            model,
+            request("Hi", None, 2),
+            &mut |_| {},
+            &StopFlag::default(),
+            Duration::from_secs(120),
+        )
+        .unwrap()
+}
+
 #[test]
 fn streams_tokens_and_reports_its_work() {
     let Some(model) = test_model() else { return };
@@ -176,15 +189,7 @@ fn a_killed_worker_fails_its_question_and_the_next_one_gets_a_new_worker() {
     let _one = serial();
     let engine = std::sync::Arc::new(engine());
     // Load first, so the kill lands during a generation.
-    engine
-        .generate(
-            &model,
-            request("Hi", None, 2),
-            &mut |_| {},
-            &StopFlag::default(),
-            Duration::from_secs(120),
-        )
-        .unwrap();
+    hi(&engine, &model);
     let pid = engine.worker_pid().unwrap();
     let mut killed = false;
     let err = engine
@@ -204,15 +209,7 @@ fn a_killed_worker_fails_its_question_and_the_next_one_gets_a_new_worker() {
         .unwrap_err();
     assert!(matches!(err, EngineError::WorkerDied { .. }), "{err}");
     assert!(err.to_string().contains("worker"), "{err}");
-    let again = engine
-        .generate(
-            &model,
-            request("Hi", None, 2),
-            &mut |_| {},
-            &StopFlag::default(),
-            Duration::from_secs(120),
-        )
-        .unwrap();
+    let again = hi(&engine, &model);
     assert!(again.output_tokens > 0);
     assert_ne!(engine.worker_pid(), Some(pid));
 }
