@@ -248,6 +248,30 @@ pub struct SrmCheck {
     pub message: String,
 }
 
+/// Where the tracked events are on their way to LaunchDarkly (the outbox).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventDelivery {
+    /// Stored, waiting to be sent.
+    pub pending: u64,
+    /// Accepted by LaunchDarkly (a 2xx for their payload).
+    pub sent: u64,
+    /// Recorded without LaunchDarkly (no SDK key in that session): local metrics only.
+    pub local_only: u64,
+    /// Refused by LaunchDarkly as malformed; not retried.
+    pub rejected: u64,
+    /// Tracked but not on disk yet: the log's writes are failing and being retried.
+    pub unstored: u64,
+    /// Dropped after the disk refused writes for longer than memory could hold them.
+    pub dropped: u64,
+    /// The events endpoint in use; `None` when this session has no LaunchDarkly.
+    pub destination: Option<String>,
+    /// The last storing or sending failure, until it succeeds again.
+    pub last_error: Option<String>,
+    /// LaunchDarkly refused the SDK key: nothing more is sent this session.
+    pub stopped: bool,
+}
+
 /// Everything the Metrics view and `datagata metrics` show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -258,4 +282,6 @@ pub struct MetricsReport {
     /// The most recent queries (oldest first), at most a few thousand.
     pub samples: Vec<LatencySample>,
     pub experiment: ExperimentReport,
+    #[serde(default)]
+    pub delivery: EventDelivery,
 }

@@ -19,7 +19,7 @@ pub mod webview;
 
 use std::{
     path::{Path, PathBuf},
-    sync::RwLock,
+    sync::{Arc, RwLock},
 };
 
 use datagata_ipc::{
@@ -116,7 +116,9 @@ pub struct Core {
     /// The person's profile, and whether it is still the first-launch default.
     profile: RwLock<(Profile, bool)>,
     flags: Flags,
-    events: EventLog,
+    events: Arc<EventLog>,
+    /// Sends the stored events to LaunchDarkly (a session with an SDK key).
+    delivery: Option<flags::delivery::Deliverer>,
     data: Database,
     ai: ai::questions::Questions,
     models: ai::models::ModelFolders,
@@ -140,9 +142,26 @@ impl Core {
     ) -> Result<Self, CoreError> {
         let data = Database::open_waiting(db, lock_wait)?;
         let events = EventLog::on(data.dedicated_connection()?)?;
+        let live = LiveConfig::from_env(data.files_root().join(LAST_KNOWN_GOOD_FILE));
         let flags = open_flags(data.files_root(), None).await?;
         tracing::info!(source = %flags.source().detail, "flags ready");
-        Self::new(saved, flags, events, data)
+        let mut core = Self::new(saved, flags, events, data)?;
+        if let Some(live) = live {
+            core.deliver_events(flags::delivery::DeliveryConfig::new(
+                live.events_url(),
+                &live.sdk_key,
+            ));
+        }
+        Ok(core)
+    }
+
+    /// Sends the stored events (those pending from earlier sessions first, then every new one)
+    /// to LaunchDarkly's events endpoint.
+    pub fn deliver_events(&mut self, config: flags::delivery::DeliveryConfig) {
+        self.delivery = Some(flags::delivery::Deliverer::start(
+            self.events.clone(),
+            config,
+        ));
     }
 
     /// Reads this machine and starts a session over the given flags and event log.
@@ -158,7 +177,8 @@ impl Core {
             session: Session::start(),
             profile: RwLock::new((saved.unwrap_or_default(), first_launch)),
             flags,
-            events,
+            events: Arc::new(events),
+            delivery: None,
             models: ai::models::ModelFolders::open(data.files_root()),
             native: ai::native::Native::new(ai::native::model_dirs(data.files_root())),
             data,
@@ -166,8 +186,8 @@ impl Core {
         })
     }
 
-    /// Records an event for the current profile: first in the local event log, then through
-    /// the SDK.
+    /// Records an event for the current profile in the event log, from where delivery sends it
+    /// to LaunchDarkly (with an SDK key).
     pub fn track(&self, key: &str, data: Value, metric: Option<f64>) -> Result<(), CoreError> {
         let ctx = self.context(None)?;
         self.track_for(&ctx, key, data, metric)
@@ -182,8 +202,7 @@ impl Core {
         metric: Option<f64>,
     ) -> Result<(), CoreError> {
         self.events
-            .append(&TrackedEvent::new(ctx, key, data.clone(), metric))?;
-        self.flags.track(ctx, key, &data, metric);
+            .append(&TrackedEvent::new(ctx, key, data, metric))?;
         Ok(())
     }
 
@@ -191,10 +210,21 @@ impl Core {
         &self.events
     }
 
-    /// Delivers pending events and closes the SDK client (at exit).
+    /// At exit: stores what is tracked, sends what LaunchDarkly can take in a few seconds (the
+    /// rest stays pending for the next session), and closes the SDK client.
     pub fn shutdown(&self) {
         self.native.engine().shutdown();
+        self.events.sync();
+        if let Some(delivery) = &self.delivery {
+            delivery.close();
+        }
         self.flags.close();
+        self.events.close();
+    }
+
+    /// What delivery to LaunchDarkly has done, when this session has it.
+    pub fn delivery(&self) -> Option<&flags::delivery::Deliverer> {
+        self.delivery.as_ref()
     }
 
     pub fn device_facts(&self) -> DeviceFacts {
@@ -258,7 +288,7 @@ impl Core {
             flags: self.flags.views(&ctx),
             all_flags: self.flags.all_flags_state(&ctx),
             context: serde_json::to_value(&ctx).unwrap_or_default(),
-            source: self.flags.source().clone(),
+            source: self.flags.source(),
             profile,
             first_launch,
             about: datagata_ipc::About {
@@ -403,7 +433,9 @@ impl Core {
     pub fn metrics(&self, range: TimeRange) -> Result<MetricsReport, CoreError> {
         let events = metrics::load(&self.events, range, chrono::Utc::now())?;
         let weights = self.flags.experiment_weights(flags::keys::AI_CONFIG);
-        Ok(metrics::report(range, &events, weights.as_deref()))
+        let mut report = metrics::report(range, &events, weights.as_deref());
+        report.delivery = metrics::delivery(&self.events, self.delivery.as_ref())?;
+        Ok(report)
     }
 }
 

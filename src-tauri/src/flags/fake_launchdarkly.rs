@@ -1,6 +1,9 @@
 //! A stand-in for LaunchDarkly's streaming and events services on 127.0.0.1, speaking their
 //! protocols (server-sent `put`/`patch` events on `GET /all`; gzip or plain JSON arrays on
-//! `POST /bulk`), so the SDK's real HTTP paths are exercised without the internet. Test-only.
+//! `POST /bulk`, each with its `X-LaunchDarkly-Payload-ID`), so the SDK's and the outbox's real
+//! HTTP paths are exercised without the internet. It can misbehave on purpose ([`Fault`]): answer
+//! 500 or 429, drop the connection, or be slow. Test-only (the integration tests include this
+//! file too).
 
 use std::{sync::Arc, time::Duration};
 
@@ -12,9 +15,32 @@ use tokio::{
     task::JoinHandle,
 };
 
+/// How the stand-in misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(dead_code)]
+pub enum Fault {
+    None,
+    /// Every request is answered with this status (500, 429 …).
+    Status(u16),
+    /// Every connection is closed without an answer.
+    Drop,
+    /// Answers, after this long.
+    Slow(Duration),
+}
+
+/// One `POST /bulk` as received.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub struct Payload {
+    pub id: Option<String>,
+    pub authorization: Option<String>,
+    pub events: Vec<Value>,
+}
+
 pub struct FakeLaunchDarkly {
     pub url: String,
-    events: Arc<Mutex<Vec<Value>>>,
+    payloads: Arc<Mutex<Vec<Payload>>>,
+    fault: Arc<std::sync::Mutex<Fault>>,
     stream: broadcast::Sender<String>,
     server: JoinHandle<()>,
 }
@@ -32,27 +58,63 @@ fn sse(event: &str, data: &Value) -> String {
 impl FakeLaunchDarkly {
     /// Serves `flag_data` (`{"flags", "segments"}`) as the stream's initial `put`.
     pub async fn start(flag_data: Value) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(0, flag_data).await
+    }
+
+    /// On a given port of 127.0.0.1 (0: any free one).
+    pub async fn start_on(port: u16, flag_data: Value) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let events = Arc::new(Mutex::new(Vec::new()));
+        let payloads = Arc::new(Mutex::new(Vec::new()));
+        let fault = Arc::new(std::sync::Mutex::new(Fault::None));
         let (stream, _) = broadcast::channel(16);
         let put = sse("put", &json!({ "path": "/", "data": flag_data }));
         let server = {
-            let events = events.clone();
+            let (payloads, fault) = (payloads.clone(), fault.clone());
             let stream = stream.clone();
             tokio::spawn(async move {
                 while let Ok((socket, _)) = listener.accept().await {
-                    let (events, updates, put) = (events.clone(), stream.subscribe(), put.clone());
-                    tokio::spawn(serve(socket, events, updates, put));
+                    let state = Served {
+                        payloads: payloads.clone(),
+                        fault: fault.clone(),
+                        put: put.clone(),
+                    };
+                    tokio::spawn(serve(socket, state, stream.subscribe()));
                 }
             })
         };
         Self {
             url,
-            events,
+            payloads,
+            fault,
             stream,
             server,
         }
+    }
+
+    /// From now on, misbehave this way (`Fault::None` to stop).
+    #[allow(dead_code)]
+    pub fn set_fault(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = fault;
+    }
+
+    /// Every payload received, in order (retries included).
+    #[allow(dead_code)]
+    pub async fn payloads(&self) -> Vec<Payload> {
+        self.payloads.lock().await.clone()
+    }
+
+    /// The events as LaunchDarkly keeps them: a payload id seen before is a retry, dropped.
+    #[allow(dead_code)]
+    pub async fn deduplicated_events(&self) -> Vec<Value> {
+        let mut seen = std::collections::HashSet::new();
+        self.payloads
+            .lock()
+            .await
+            .iter()
+            .filter(|p| p.id.as_ref().is_none_or(|id| seen.insert(id.clone())))
+            .flat_map(|p| p.events.clone())
+            .collect()
     }
 
     /// Pushes a changed flag to every open stream.
@@ -66,7 +128,12 @@ impl FakeLaunchDarkly {
 
     /// Every event received so far, flattened out of the `/bulk` payloads.
     pub async fn events(&self) -> Vec<Value> {
-        self.events.lock().await.clone()
+        self.payloads
+            .lock()
+            .await
+            .iter()
+            .flat_map(|p| p.events.clone())
+            .collect()
     }
 
     /// Waits (bounded) until an event satisfies `found`.
@@ -81,12 +148,18 @@ impl FakeLaunchDarkly {
     }
 }
 
-async fn serve(
-    socket: TcpStream,
-    events: Arc<Mutex<Vec<Value>>>,
-    mut updates: broadcast::Receiver<String>,
+struct Served {
+    payloads: Arc<Mutex<Vec<Payload>>>,
+    fault: Arc<std::sync::Mutex<Fault>>,
     put: String,
-) {
+}
+
+async fn serve(socket: TcpStream, state: Served, mut updates: broadcast::Receiver<String>) {
+    let Served {
+        payloads,
+        fault,
+        put,
+    } = state;
     let mut reader = BufReader::new(socket);
     // Several requests may come over one kept-alive connection.
     loop {
@@ -96,6 +169,7 @@ async fn serve(
         }
         let mut length = 0usize;
         let mut gzip = false;
+        let (mut payload_id, mut authorization) = (None, None);
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -109,6 +183,8 @@ async fn serve(
             match name.to_ascii_lowercase().as_str() {
                 "content-length" => length = value.trim().parse().unwrap_or(0),
                 "content-encoding" => gzip = value.trim().eq_ignore_ascii_case("gzip"),
+                "x-launchdarkly-payload-id" => payload_id = Some(value.trim().to_string()),
+                "authorization" => authorization = Some(value.trim().to_string()),
                 _ => {}
             }
         }
@@ -119,6 +195,19 @@ async fn serve(
         let mut parts = request_line.split_whitespace();
         let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         let socket = reader.get_mut();
+        let fault = *fault.lock().unwrap();
+        match fault {
+            Fault::None => {}
+            Fault::Slow(delay) => tokio::time::sleep(delay).await,
+            Fault::Drop => return,
+            Fault::Status(status) => {
+                let head = format!("HTTP/1.1 {status} Fault\r\nContent-Length: 0\r\n\r\n");
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
         match (method, path) {
             ("GET", p) if p.starts_with("/all") => {
                 let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
@@ -145,8 +234,12 @@ async fn serve(
                         body = plain;
                     }
                 }
-                if let Ok(Value::Array(batch)) = serde_json::from_slice(&body) {
-                    events.lock().await.extend(batch);
+                if let Ok(Value::Array(events)) = serde_json::from_slice(&body) {
+                    payloads.lock().await.push(Payload {
+                        id: payload_id,
+                        authorization,
+                        events,
+                    });
                 }
                 let _ = socket
                     .write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")

@@ -74,6 +74,13 @@ impl LiveConfig {
         })
     }
 
+    /// Where events go: the custom events URL, or LaunchDarkly's.
+    pub fn events_url(&self) -> &str {
+        self.endpoints
+            .as_ref()
+            .map_or("https://events.launchdarkly.com", |e| e.events.as_str())
+    }
+
     /// Where the flags stream from, in words: the custom streaming URL, or "LaunchDarkly".
     pub fn stream_name(&self) -> &str {
         self.endpoints
@@ -88,13 +95,19 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
-/// Connects and waits for the first flag data. `Ok(Ok(client))` when it arrived in time;
-/// `Ok(Err(why))` when it did not (the client is closed again, and the last-known-good file is
-/// untouched, since nothing was received).
-pub async fn connect(
-    config: &LiveConfig,
-    store: &FlagStore,
-) -> Result<Result<Client, String>, FlagsError> {
+/// How a live start went.
+pub enum Connected {
+    /// The first flag data arrived in time.
+    Ready(Client),
+    /// Not in time (why): the client keeps retrying in the background.
+    Retrying(Client, String),
+    /// An unrecoverable answer (why): the client is closed.
+    Refused(String),
+}
+
+/// Connects and waits for the first flag data. The last-known-good file is untouched until data
+/// is received.
+pub async fn connect(config: &LiveConfig, store: &FlagStore) -> Result<Connected, FlagsError> {
     install_crypto_provider();
     let mut data_store = PersistentDataStoreBuilder::new(Arc::new(store.clone()));
     data_store.cache_forever();
@@ -122,16 +135,22 @@ pub async fn connect(
     let client = Client::build(sdk_config).map_err(|e| FlagsError::Client(e.to_string()))?;
     client.start_with_default_executor();
     let endpoint = config.stream_name();
-    let why = match client.wait_for_initialization(config.connect_timeout).await {
-        Some(true) => return Ok(Ok(client)),
+    match client.wait_for_initialization(config.connect_timeout).await {
+        Some(true) => Ok(Connected::Ready(client)),
         // An unrecoverable answer: 401/403 for a wrong or revoked SDK key, 404 …
-        Some(false) => format!("{endpoint} refused the connection (is the SDK key right?)"),
-        None => format!(
-            "{endpoint} did not answer within {:?}",
-            config.connect_timeout
-        ),
-    };
-    tracing::warn!("no live flags: {why}");
-    client.close();
-    Ok(Err(why))
+        Some(false) => {
+            let why = format!("{endpoint} refused the connection (is the SDK key right?)");
+            tracing::warn!("no live flags: {why}");
+            client.close();
+            Ok(Connected::Refused(why))
+        }
+        None => {
+            let why = format!(
+                "{endpoint} did not answer within {:?}",
+                config.connect_timeout
+            );
+            tracing::warn!("no live flags yet: {why}; the stream keeps retrying");
+            Ok(Connected::Retrying(client, why))
+        }
+    }
 }

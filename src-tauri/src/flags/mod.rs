@@ -10,6 +10,7 @@
 //! [`store::FlagStore`] is what the live streaming source writes into, so offline and live share
 //! one path through the SDK's evaluator.
 
+pub mod delivery;
 pub mod events;
 
 /// Every flag key the app evaluates, named once.
@@ -60,24 +61,38 @@ pub enum FlagSource {
     File(PathBuf),
 }
 
-/// The LaunchDarkly client over one flag source.
+/// The LaunchDarkly client over one flag source — and, live, the streaming client that takes
+/// over from the offline one as soon as its first data arrives (a start without network keeps
+/// retrying through the SDK's own stream backoff).
 pub struct Flags {
+    /// What answers without LaunchDarkly, or until its data arrives.
+    offline: Option<Offline>,
+    live: Option<Live>,
+}
+
+struct Offline {
     client: Client,
     store: FlagStore,
     source: FlagSourceInfo,
 }
 
+struct Live {
+    client: Client,
+    store: FlagStore,
+    name: String,
+}
+
 impl Flags {
     pub fn open(source: &FlagSource) -> Result<Self, FlagsError> {
         match source {
-            FlagSource::Embedded => Self::offline(
+            FlagSource::Embedded => Self::daemon(
                 FlagStore::from_json(EMBEDDED_FLAGS)?,
                 FlagSourceInfo {
                     kind: FlagSourceKind::Embedded,
                     detail: "flags shipped with the app (flags/default.json)".into(),
                 },
             ),
-            FlagSource::File(path) => Self::offline(
+            FlagSource::File(path) => Self::daemon(
                 FlagStore::from_file(path)?,
                 FlagSourceInfo {
                     kind: FlagSourceKind::File,
@@ -85,74 +100,106 @@ impl Flags {
                 },
             ),
         }
+        .map(|offline| Self {
+            offline: Some(offline),
+            live: None,
+        })
     }
 
     /// Live from LaunchDarkly when it answers within the configured time; otherwise the last data
-    /// received (saved by an earlier live start), otherwise the embedded file. The source says
-    /// which, and why.
+    /// received (saved by an earlier live start), otherwise the embedded file, while the stream
+    /// keeps retrying and takes over when it connects. The source says which, and why.
     pub async fn open_live(config: &LiveConfig) -> Result<Self, FlagsError> {
         let store = FlagStore::mirrored_to(config.last_known_good.clone());
-        let why = match live::connect(config, &store).await? {
-            Ok(client) => {
+        let (client, why) = match live::connect(config, &store).await? {
+            live::Connected::Ready(client) => {
                 return Ok(Self {
-                    client,
-                    store,
-                    source: FlagSourceInfo {
-                        kind: FlagSourceKind::Live,
-                        detail: format!("streaming from {}", config.stream_name()),
-                    },
+                    offline: None,
+                    live: Some(Live {
+                        client,
+                        store,
+                        name: config.stream_name().to_string(),
+                    }),
                 });
             }
-            Err(why) => why,
+            live::Connected::Retrying(client, why) => (Some(client), why),
+            live::Connected::Refused(why) => (None, why),
         };
-        match FlagStore::from_file(&config.last_known_good) {
-            Ok(saved) => Self::offline(
+        let retrying = if client.is_some() {
+            " (still trying to connect)"
+        } else {
+            ""
+        };
+        let offline = match FlagStore::from_file(&config.last_known_good) {
+            Ok(saved) => Self::daemon(
                 saved,
                 FlagSourceInfo {
                     kind: FlagSourceKind::LastKnownGood,
                     detail: format!(
-                        "{why}; using the flags last received, saved in {}",
+                        "{why}{retrying}; using the flags last received, saved in {}",
                         config.last_known_good.display()
                     ),
                 },
-            ),
+            )?,
             Err(e) => {
                 if config.last_known_good.exists() {
                     tracing::warn!("the last-known-good flags are unusable: {e}");
                 }
-                let mut flags = Self::open(&FlagSource::Embedded)?;
-                flags.source.detail =
-                    format!("{why}; nothing saved yet, so {}", flags.source.detail);
-                Ok(flags)
+                let mut embedded = Self::open(&FlagSource::Embedded)?
+                    .offline
+                    .ok_or_else(|| FlagsError::Client("no embedded flags".into()))?;
+                embedded.source.detail = format!(
+                    "{why}{retrying}; nothing saved yet, so {}",
+                    embedded.source.detail
+                );
+                embedded
+            }
+        };
+        Ok(Self {
+            offline: Some(offline),
+            live: client.map(|client| Live {
+                client,
+                store,
+                name: config.stream_name().to_string(),
+            }),
+        })
+    }
+
+    /// The live client once its data has arrived.
+    fn live_ready(&self) -> Option<&Live> {
+        self.live.as_ref().filter(|l| l.client.initialized())
+    }
+
+    /// The client and data that answer now.
+    fn active(&self) -> (&Client, &FlagStore) {
+        match (self.live_ready(), &self.offline) {
+            (Some(live), _) => (&live.client, &live.store),
+            (None, Some(offline)) => (&offline.client, &offline.store),
+            // Live without an offline fallback only exists once ready.
+            (None, None) => {
+                let live = self.live.as_ref().expect("flags have a source");
+                (&live.client, &live.store)
             }
         }
     }
 
-    /// Sends a custom event through the SDK (to LaunchDarkly when live; nowhere offline), with
-    /// a metric value when given.
-    pub fn track(&self, context: &Context, key: &str, data: &Value, metric: Option<f64>) {
-        match metric {
-            Some(value) => self.client.track_metric(context.clone(), key, value, data),
-            None => {
-                if let Err(e) = self.client.track_data(context.clone(), key, data) {
-                    tracing::warn!("event {key} not sent: {e}");
-                }
-            }
-        }
-    }
-
-    /// Delivers pending events and shuts the client down (blocks until sent).
+    /// Shuts the SDK clients down, delivering the SDK's own evaluation events (blocks until sent).
     pub fn close(&self) {
-        self.client.close();
+        if let Some(live) = &self.live {
+            live.client.close();
+        }
     }
 
-    /// Delivers pending events, waiting at most `timeout`.
+    /// Delivers the SDK's pending evaluation events, waiting at most `timeout`.
     pub async fn flush(&self, timeout: std::time::Duration) -> bool {
-        self.client.flush_blocking(timeout).await
+        match &self.live {
+            Some(live) => live.client.flush_blocking(timeout).await,
+            None => true,
+        }
     }
 
     /// A client in daemon mode reading `store`: no connection, no events sent.
-    fn offline(store: FlagStore, source: FlagSourceInfo) -> Result<Self, FlagsError> {
+    fn daemon(store: FlagStore, source: FlagSourceInfo) -> Result<Offline, FlagsError> {
         let mut data_store = PersistentDataStoreBuilder::new(Arc::new(store.clone()));
         // The data only changes through the SDK itself, which writes through this cache.
         data_store.cache_forever();
@@ -163,7 +210,7 @@ impl Flags {
             .build()
             .map_err(|e| FlagsError::Config(e.to_string()))?;
         let client = Client::build(config).map_err(|e| FlagsError::Client(e.to_string()))?;
-        Ok(Self {
+        Ok(Offline {
             client,
             store,
             source,
@@ -172,17 +219,37 @@ impl Flags {
 
     /// The SDK client itself (the benchmark compares its raw evaluation with [`Flags::evaluate_all`]).
     pub fn sdk(&self) -> &Client {
-        &self.client
+        self.active().0
     }
 
-    pub fn source(&self) -> &FlagSourceInfo {
-        &self.source
+    /// Where the flags answering now come from. Changes from the fallback to live when a
+    /// retried connection succeeds.
+    pub fn source(&self) -> FlagSourceInfo {
+        if let Some(live) = self.live_ready() {
+            let mut detail = format!("streaming from {}", live.name);
+            if let Some(error) = live.store.mirror_error() {
+                detail.push_str(&format!(
+                    "; the last-known-good copy could not be saved ({error})"
+                ));
+            }
+            return FlagSourceInfo {
+                kind: FlagSourceKind::Live,
+                detail,
+            };
+        }
+        match &self.offline {
+            Some(offline) => offline.source.clone(),
+            None => FlagSourceInfo {
+                kind: FlagSourceKind::Live,
+                detail: "connecting".into(),
+            },
+        }
     }
 
     /// The weights of flag `key`'s experiment rollout (LaunchDarkly's `"kind": "experiment"`),
     /// by variation key (`_ldMeta.variationKey`, else the variation's index), tracked arms only.
     pub fn experiment_weights(&self, key: &str) -> Option<Vec<(String, f64)>> {
-        let data = self.store.to_json();
+        let data = self.active().1.to_json();
         let flag = &data["flags"][key];
         let rollout = flag["rules"]
             .as_array()?
@@ -208,14 +275,15 @@ impl Flags {
     }
 
     pub fn flag_keys(&self) -> Vec<String> {
-        self.store.flag_keys()
+        self.active().1.flag_keys()
     }
 
     /// Evaluates one flag with its reason. Never panics: an unknown flag or an unusable context
     /// gives `null` with the SDK's error reason.
     pub fn evaluate(&self, context: &Context, key: &str) -> FlagEvaluation {
         let detail = self
-            .client
+            .active()
+            .0
             .variation_detail(context, key, FlagValue::Json(Value::Null));
         FlagEvaluation {
             value: match detail.value {
@@ -231,7 +299,8 @@ impl Flags {
 
     /// Every flag, by key.
     pub fn evaluate_all(&self, context: &Context) -> BTreeMap<String, FlagEvaluation> {
-        self.store
+        self.active()
+            .1
             .present_flag_keys()
             .into_iter()
             .map(|key| {
@@ -247,7 +316,7 @@ impl Flags {
     pub fn all_flags_state(&self, context: &Context) -> Value {
         let mut config = FlagDetailConfig::new();
         config.with_reasons();
-        serde_json::to_value(self.client.all_flags_detail(context, config)).unwrap_or_default()
+        serde_json::to_value(self.active().0.all_flags_detail(context, config)).unwrap_or_default()
     }
 
     /// Every flag with its reason in words, for the dashboard.
@@ -299,13 +368,13 @@ impl Flags {
     }
 
     fn raw_flag(&self, key: &str) -> Option<Value> {
-        let item = self.store.flag(key).ok().flatten()?;
+        let item = self.active().1.flag(key).ok().flatten()?;
         serde_json::from_str(&item.serialized_item).ok()
     }
 
     /// A boolean flag; `false` when it is missing or not a boolean.
     pub fn bool_flag(&self, context: &Context, key: &str) -> bool {
-        self.client.bool_variation(context, key, false)
+        self.active().0.bool_variation(context, key, false)
     }
 }
 

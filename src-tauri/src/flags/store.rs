@@ -53,6 +53,8 @@ struct Items {
 pub struct FlagStore {
     items: Arc<RwLock<Items>>,
     mirror: Option<PathBuf>,
+    /// The last failure to save the mirror, until a save succeeds.
+    mirror_error: Arc<RwLock<Option<String>>>,
 }
 
 fn item(value: &Value, version: u64) -> SerializedItem {
@@ -100,6 +102,7 @@ impl FlagStore {
         Ok(Self {
             items: Arc::new(RwLock::new(items)),
             mirror: None,
+            mirror_error: Arc::default(),
         })
     }
 
@@ -116,7 +119,16 @@ impl FlagStore {
         Self {
             items: Arc::default(),
             mirror: Some(path),
+            mirror_error: Arc::default(),
         }
+    }
+
+    /// Why the last-known-good copy could not be saved, if its last save failed.
+    pub fn mirror_error(&self) -> Option<String> {
+        self.mirror_error
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The keys of the flags present (not deleted), in no particular order.
@@ -153,7 +165,21 @@ impl FlagStore {
         serde_json::json!({ "flags": collect(&items.flags), "segments": collect(&items.segments) })
     }
 
+    /// Saves the mirror. A failure is logged and kept for [`FlagStore::mirror_error`], never
+    /// returned: the SDK would otherwise refuse the update itself, and a kill switch pushed from
+    /// LaunchDarkly must apply even when the disk cannot keep a copy of it.
     fn write_mirror(&self) -> Result<(), PersistentStoreError> {
+        if let Err(e) = self.save_mirror() {
+            let e = e.to_string();
+            tracing::error!("the flag update is applied, but {e}");
+            *self.mirror_error.write().unwrap_or_else(|e| e.into_inner()) = Some(e);
+        } else {
+            *self.mirror_error.write().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        Ok(())
+    }
+
+    fn save_mirror(&self) -> Result<(), PersistentStoreError> {
         let Some(path) = &self.mirror else {
             return Ok(());
         };
@@ -169,7 +195,10 @@ impl FlagStore {
             std::fs::rename(&tmp, path)
         })();
         result.map_err(|e| {
-            PersistentStoreError::new(format!("saving flag data to {}: {e}", path.display()))
+            PersistentStoreError::new(format!(
+                "the last-known-good copy {} could not be saved: {e}",
+                path.display()
+            ))
         })
     }
 }
@@ -277,6 +306,39 @@ mod tests {
         );
         let err = FlagStore::from_json("[]").err().unwrap();
         assert!(matches!(err, FlagDataError::Shape(_)), "{err}");
+    }
+
+    #[test]
+    fn a_mirror_that_cannot_be_written_still_applies_the_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("a-file");
+        std::fs::write(&blocker, "not a folder").unwrap();
+        let source = FlagStore::from_json(EMBEDDED).unwrap();
+        let mut store = FlagStore::mirrored_to(blocker.join("last-known-good.json"));
+        let all = AllData {
+            flags: source.all_flags().unwrap(),
+            segments: HashMap::new(),
+        };
+        store.init(all).expect("the update is applied");
+        assert!(store.is_initialized());
+        assert_eq!(store.flag_keys(), source.flag_keys());
+        let error = store.mirror_error().expect("the failure is kept");
+        assert!(error.contains("last-known-good.json"), "{error}");
+        // A kill switch pushed later is applied too.
+        let mut flag: Value =
+            serde_json::from_str(&source.flag("ai-config").unwrap().unwrap().serialized_item)
+                .unwrap();
+        flag["version"] = 999.into();
+        flag["on"] = false.into();
+        assert!(
+            store
+                .upsert(DataKind::Flag, "ai-config", item(&flag, 999))
+                .unwrap()
+        );
+        let stored: Value =
+            serde_json::from_str(&store.flag("ai-config").unwrap().unwrap().serialized_item)
+                .unwrap();
+        assert_eq!(stored["on"], false);
     }
 
     #[test]

@@ -88,30 +88,18 @@ async fn streams_flags_tracks_events_and_keeps_the_last_known_good() {
             "the patch never took effect"
         );
 
-        // Custom events reach the events endpoint with key, metric value and context keys,
-        // and the email attribute redacted wherever a context is sent.
-        let data = json!({"provider": "motherduck-ai", "success": true});
-        flags.track(&ctx, "query-completed", &data, Some(812.5));
+        // The SDK's own events (evaluations, with the context indexed) reach the events
+        // endpoint with the email attribute redacted wherever a context is sent.
         assert!(flags.flush(Duration::from_secs(5)).await);
-        let custom = fake
-            .wait_for_event(|e| e["kind"] == "custom" && e["key"] == "query-completed")
-            .await
-            .expect("the custom event arrived");
-        assert_eq!(custom["metricValue"], json!(812.5));
-        assert_eq!(custom["data"], data);
-        // This SDK puts the (redacted) context itself in custom events, keys included.
-        assert_eq!(custom["context"]["user"]["key"], "ana@example.com");
-        assert_eq!(custom["context"]["session"]["key"], "live-session");
-        let events = fake.events().await;
-        let with_user: Vec<&Value> = events
-            .iter()
-            .filter(|e| e["context"]["user"].is_object())
-            .collect();
         assert!(
-            !with_user.is_empty(),
-            "no event carried the full context: {events:?}"
+            fake.wait_for_event(|e| e["context"]["user"].is_object())
+                .await
+                .is_some(),
+            "no event carried the full context: {:?}",
+            fake.events().await
         );
-        for e in with_user {
+        let events = fake.events().await;
+        for e in events.iter().filter(|e| e["context"]["user"].is_object()) {
             let user = &e["context"]["user"];
             assert!(user.get("email").is_none(), "email leaked: {user}");
             assert_eq!(
@@ -121,6 +109,32 @@ async fn streams_flags_tracks_events_and_keeps_the_last_known_good() {
             );
             assert_eq!(user["tier"], "premium");
         }
+
+        // Custom events go through the outbox to the same endpoint: key, metric value, data and
+        // the context keys (never attributes), under a payload id.
+        let log = std::sync::Arc::new(events::EventLog::in_memory().unwrap());
+        let deliverer = delivery::Deliverer::start(
+            log.clone(),
+            delivery::DeliveryConfig::new(&fake.url, "sdk-fake-key"),
+        );
+        let data = json!({"provider": "motherduck-ai", "success": true});
+        log.append(&events::TrackedEvent::new(
+            &ctx,
+            "query-completed",
+            data.clone(),
+            Some(812.5),
+        ))
+        .unwrap();
+        let custom = fake
+            .wait_for_event(|e| e["kind"] == "custom" && e["key"] == "query-completed")
+            .await
+            .expect("the custom event arrived");
+        assert_eq!(custom["metricValue"], json!(812.5));
+        assert_eq!(custom["data"], data);
+        assert_eq!(custom["contextKeys"]["user"], "ana@example.com");
+        assert_eq!(custom["contextKeys"]["session"], "live-session");
+        assert!(!custom.to_string().contains("tier"), "{custom}");
+        deliverer.close();
         // What was received is on disk.
         let on_disk = FlagStore::from_file(&saved).unwrap();
         assert!(
@@ -163,6 +177,49 @@ async fn streams_flags_tracks_events_and_keeps_the_last_known_good() {
         "{}",
         flags.source().detail
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_without_the_service_goes_live_when_it_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut cfg = config(
+        &format!("http://127.0.0.1:{port}"),
+        dir.path().join("lkg.json"),
+    );
+    cfg.connect_timeout = Duration::from_millis(300);
+    let flags = Flags::open_live(&cfg).await.unwrap();
+    assert_eq!(flags.source().kind, FlagSourceKind::Embedded);
+    assert!(
+        flags.source().detail.contains("still trying"),
+        "{}",
+        flags.source().detail
+    );
+    let ctx = premium();
+    assert_eq!(
+        flags.evaluate(&ctx, "pivot-table-access").value,
+        json!(true),
+        "the embedded flags answer meanwhile"
+    );
+    // The service comes up: the SDK's stream retry connects, and its data answers from then on.
+    let _fake = FakeLaunchDarkly::start_on(port, served_data()).await;
+    let mut live = false;
+    for _ in 0..300 {
+        if flags.source().kind == FlagSourceKind::Live {
+            live = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(live, "never went live: {:?}", flags.source());
+    assert_eq!(
+        flags.evaluate(&ctx, "pivot-table-access").value,
+        json!(false)
+    );
+    assert!(dir.path().join("lkg.json").exists());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -333,7 +333,32 @@ pub fn report(
         summary,
         samples,
         experiment: experiment(events, weights),
+        delivery: Default::default(),
     }
+}
+
+/// Where the stored events are on their way to LaunchDarkly: the log's counts and write status,
+/// and what delivery reports (`None`: this session has no LaunchDarkly).
+pub fn delivery(
+    log: &EventLog,
+    deliverer: Option<&crate::flags::delivery::Deliverer>,
+) -> Result<datagata_ipc::metrics::EventDelivery, EventLogError> {
+    let counts = log.delivery_counts()?;
+    let written = log.write_status();
+    let sending = deliverer.map(|d| d.report());
+    Ok(datagata_ipc::metrics::EventDelivery {
+        pending: counts.pending,
+        sent: counts.sent,
+        local_only: counts.local_only,
+        rejected: counts.rejected,
+        unstored: written.unstored as u64,
+        dropped: written.dropped,
+        destination: sending.as_ref().map(|s| s.destination.clone()),
+        last_error: written
+            .last_error
+            .or_else(|| sending.as_ref().and_then(|s| s.last_error.clone())),
+        stopped: sending.is_some_and(|s| s.stopped),
+    })
 }
 
 #[cfg(test)]
