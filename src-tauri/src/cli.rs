@@ -67,6 +67,18 @@ pub enum Command {
         #[arg(long, default_value = "all", value_parser = parse_range)]
         since: datagata_ipc::metrics::TimeRange,
     },
+    /// The event outbox: how many tracked events are stored, sent to LaunchDarkly, or waiting.
+    /// With `--send` (and LAUNCHDARKLY_SDK_KEY), delivers the waiting ones now; exits 6 when some
+    /// are still waiting at the deadline.
+    Events {
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        send: bool,
+        /// How long `--send` waits for LaunchDarkly, in seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout_s: u64,
+    },
     /// The local model's execution accuracy: the ten traffic questions asked locally (the native
     /// engine), each answer's rows compared with the reference SQL's.
     Accuracy {
@@ -306,18 +318,25 @@ fn traffic_command(db: Option<PathBuf>, args: TrafficArgs) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The core over `--db` (else the app's database) as the app starts it, without preparing data.
+fn start_core(
+    runtime: &tokio::runtime::Runtime,
+    db: Option<PathBuf>,
+) -> anyhow::Result<crate::Core> {
+    let path = db.unwrap_or_else(|| crate::data_dir().join(crate::DATABASE_FILE));
+    Ok(runtime.block_on(crate::Core::start_on(&path, None, crate::CLI_LOCK_WAIT))?)
+}
+
 fn metrics_command(
     db: Option<PathBuf>,
     json: bool,
     since: datagata_ipc::metrics::TimeRange,
 ) -> anyhow::Result<()> {
-    let database = open_database(db)?;
-    let events = crate::flags::events::EventLog::on(database.dedicated_connection()?)?;
-    let loaded = crate::metrics::load(&events, since, chrono::Utc::now())?;
     let runtime = tokio::runtime::Runtime::new()?;
-    let flags = runtime.block_on(crate::open_flags(database.files_root(), None))?;
-    let weights = flags.experiment_weights(crate::flags::keys::AI_CONFIG);
-    let report = crate::metrics::report(since, &loaded, weights.as_deref());
+    let core = start_core(&runtime, db)?;
+    let report = core.metrics(since);
+    core.shutdown();
+    let report = report?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -325,6 +344,58 @@ fn metrics_command(
         print!("{}", crate::traffic::summary_table(&report));
     }
     Ok(())
+}
+
+/// Exit code of `datagata events --send` when events are still waiting at the deadline.
+pub const EXIT_EVENTS_WAITING: i32 = 7;
+
+fn events_command(
+    db: Option<PathBuf>,
+    json: bool,
+    send: bool,
+    timeout_s: u64,
+) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let core = start_core(&runtime, db)?;
+    let delivery = || crate::metrics::delivery(core.events(), core.delivery());
+    if send {
+        let Some(deliverer) = core.delivery() else {
+            anyhow::bail!("no LaunchDarkly to send to: set LAUNCHDARKLY_SDK_KEY (see README)");
+        };
+        deliverer.nudge();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout_s);
+        while std::time::Instant::now() < deadline {
+            let now = delivery()?;
+            if now.pending == 0 || now.stopped {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    let d = delivery()?;
+    core.shutdown();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&d)?);
+    } else {
+        println!("pending    {}", d.pending);
+        println!("sent       {}", d.sent);
+        println!("local only {}", d.local_only);
+        if d.rejected > 0 {
+            println!("rejected   {}", d.rejected);
+        }
+        match &d.destination {
+            Some(to) => println!("to         {to}"),
+            None => println!("to         nowhere: no LAUNCHDARKLY_SDK_KEY in this session"),
+        }
+        if let Some(e) = &d.last_error {
+            println!("last error {e}");
+        }
+    }
+    Ok(if send && d.pending > 0 {
+        EXIT_EVENTS_WAITING
+    } else {
+        0
+    })
 }
 
 /// Exit codes of `datagata ask` beyond clap's 2 and anyhow's 1.
@@ -666,6 +737,11 @@ fn run() -> anyhow::Result<i32> {
             json,
         }) => ask_command(cli.db, question, provider, tier, json),
         Some(Command::Metrics { json, since }) => metrics_command(cli.db, json, since).map(|()| 0),
+        Some(Command::Events {
+            json,
+            send,
+            timeout_s,
+        }) => events_command(cli.db, json, send, timeout_s),
         Some(Command::Query {
             sql,
             json,

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use datagata_ipc::command;
 use datagata_ipc::data::thousands;
-use datagata_ipc::metrics::{MetricsReport, ProviderSummary, TimeRange};
+use datagata_ipc::metrics::{EventDelivery, MetricsReport, ProviderSummary, TimeRange};
 use serde::Serialize;
 use yew::prelude::*;
 
@@ -175,10 +175,57 @@ pub fn metrics_view(props: &MetricsViewProps) -> Html {
                 if let Some(e) = &*error {
                     <p class="error" id="metrics-error">{ e.clone() }</p>
                 }
+                if let Some(r) = &*report {
+                    <p id="metrics-delivery" class={ if r.delivery.last_error.is_some() { "notice" } else { "muted" } }
+                        aria-live="polite">{ delivery_line(&r.delivery) }</p>
+                }
             </section>
             { body(report.as_ref(), *loading) }
         </div>
     }
+}
+
+fn events(n: u64) -> String {
+    if n == 1 {
+        "1 event".into()
+    } else {
+        format!("{} events", thousands(n))
+    }
+}
+
+/// Where the tracked events are on their way to LaunchDarkly, in one line.
+fn delivery_line(d: &EventDelivery) -> String {
+    let mut parts = Vec::new();
+    match &d.destination {
+        Some(to) if d.stopped => parts.push(format!(
+            "{} waiting: {to} refused the SDK key, so none are sent this session",
+            events(d.pending)
+        )),
+        Some(to) => {
+            parts.push(format!("{} waiting to be sent to {to}", events(d.pending)));
+            parts.push(format!("{} sent", thousands(d.sent)));
+        }
+        None if d.pending > 0 => parts.push(format!(
+            "{} waiting to be sent when a session has a LaunchDarkly SDK key",
+            events(d.pending)
+        )),
+        None => parts.push("Events are kept on this machine only (no LaunchDarkly SDK key)".into()),
+    }
+    if d.unstored > 0 {
+        parts.push(format!("{} not stored yet", events(d.unstored)));
+    }
+    if d.dropped > 0 {
+        parts.push(format!("{} lost: the disk refused them", events(d.dropped)));
+    }
+    if d.rejected > 0 {
+        parts.push(format!("{} rejected by LaunchDarkly", events(d.rejected)));
+    }
+    let mut line = parts.join(" · ");
+    if let Some(e) = &d.last_error {
+        line.push_str(" — ");
+        line.push_str(e);
+    }
+    line
 }
 
 fn queries(n: u64) -> String {
