@@ -85,7 +85,8 @@ impl std::ops::Deref for TargetConn {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("opening the database {path}: {why}")]
+    /// The database file cannot be opened: what DuckDB or the system said, and what to do.
+    #[error("opening the database {path}: {why}{}", remedy(why))]
     Open { path: String, why: String },
     /// Another process has the database file open (DuckDB allows one writer process).
     #[error("the database {path} is in use by {holder}")]
@@ -97,7 +98,8 @@ pub enum DataError {
     Refused(Refusal),
     #[error("the query ran longer than {} s and was stopped", .0.as_secs_f64())]
     Timeout(Duration),
-    #[error(transparent)]
+    /// DuckDB's own error; a damaged file or a full disk met mid-way says what to do.
+    #[error("{duck}{}", storage_remedy(&.0.to_string()), duck = .0)]
     Duck(#[from] duckdb::Error),
     #[error("{0}")]
     Invalid(String),
@@ -105,6 +107,47 @@ pub enum DataError {
     Import { path: String, why: String },
     #[error("MotherDuck is not connected: {0}")]
     MotherDuckOffline(String),
+}
+
+/// What a person can do about a database that does not open, from what went wrong.
+fn remedy(why: &str) -> &'static str {
+    let has = |needles: &[&str]| needles.iter().any(|n| why.contains(n));
+    let storage = storage_remedy(why);
+    if !storage.is_empty() {
+        storage
+    } else if has(&[
+        "Read-only file system",
+        "Permission denied",
+        "No such file or directory",
+        "os error 30",
+        "os error 13",
+        "os error 2)",
+    ]) {
+        " — the data folder cannot be written: fix its permissions, or choose another folder \
+         with DATAGATA_DATA_DIR (or --db)"
+    } else {
+        ""
+    }
+}
+
+/// What to do about the storage under a database that is damaged or full (any statement can
+/// meet either, not only opening).
+pub(crate) fn storage_remedy(why: &str) -> &'static str {
+    let has = |needles: &[&str]| needles.iter().any(|n| why.contains(n));
+    if has(&[
+        "not a valid DuckDB database",
+        "Could not read enough bytes",
+        "orrupt",
+        "checksum",
+        "INTERNAL Error",
+    ]) {
+        " — the file is damaged: move it aside (DataGata then makes a new database with the \
+         sample) or put back a copy"
+    } else if has(&["No space left", "os error 28"]) {
+        " — the disk is full: free some space and try again"
+    } else {
+        ""
+    }
 }
 
 /// The most characters of an error's text that leave this module ([`public_error`]).

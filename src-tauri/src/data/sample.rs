@@ -61,20 +61,30 @@ pub fn generate(conn: &duckdb::Connection, rows: u64, seed: u64) -> Result<Sampl
     let sql = SAMPLE_SQL
         .replace("{rows}", &rows.to_string())
         .replace("{seed}", &seed.to_string());
-    conn.execute_batch(&sql)?;
-    let info = SampleInfo {
-        rows,
-        seed,
-        checksum: checksum(conn)?,
-    };
-    write_origin(
-        conn,
-        &DataOrigin {
-            sample: Some(info.clone()),
-            imported: Vec::new(),
-        },
-    )?;
-    Ok(info)
+    // The table and the record of where it came from change together or not at all: a crash
+    // (or a full disk) mid-way leaves the old table and its origin.
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    let result = (|| {
+        conn.execute_batch(&sql)?;
+        let info = SampleInfo {
+            rows,
+            seed,
+            checksum: checksum(conn)?,
+        };
+        write_origin(
+            conn,
+            &DataOrigin {
+                sample: Some(info.clone()),
+                imported: Vec::new(),
+            },
+        )?;
+        conn.execute_batch("COMMIT")?;
+        Ok(info)
+    })();
+    if result.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    result
 }
 
 /// An order-independent checksum of every row of `taxi` (XOR of row hashes), as hex.

@@ -33,7 +33,7 @@ use serde_json::Value;
 pub enum EventLogError {
     #[error("the event log's database {path}: {source}")]
     Open { path: String, source: duckdb::Error },
-    #[error("the event log: {0}")]
+    #[error("the event log: {duck}{}", crate::data::storage_remedy(&.0.to_string()), duck = .0)]
     Database(#[from] duckdb::Error),
     #[error("the event log's writer has stopped")]
     WriterGone,

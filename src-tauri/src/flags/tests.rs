@@ -489,3 +489,119 @@ fn all_flags_state_is_the_sdks() {
     );
     assert_eq!(state["$flagsState"]["ai-config"]["variation"], 1);
 }
+
+/// Faults in flag data and contexts: each gives the default with LaunchDarkly's error reason or
+/// a plain error naming the problem — never a panic.
+mod faults {
+    use super::*;
+
+    fn flag(key: &str, prerequisites: Value) -> Value {
+        json!({
+            "key": key, "version": 1, "on": true, "salt": key,
+            "variations": [false, true], "offVariation": 0,
+            "fallthrough": {"variation": 1},
+            "prerequisites": prerequisites,
+            "targets": [], "rules": []
+        })
+    }
+
+    #[test]
+    fn a_malformed_flag_file_is_refused_with_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, says) in [
+            ("{not json", "not LaunchDarkly flag JSON"),
+            (
+                r#"{"flags": {"x": {"key": "x", "on": "yes"}}, "segments": {}}"#,
+                "\"x\"",
+            ),
+            ("", "not LaunchDarkly flag JSON"),
+        ] {
+            let path = dir.path().join("flags.json");
+            std::fs::write(&path, text).unwrap();
+            let err = Flags::open(&FlagSource::File(path)).err().expect(text);
+            assert!(err.to_string().contains(says), "{text:?}: {err}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_malformed_last_known_good_file_falls_back_to_the_embedded_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("lkg.json");
+        std::fs::write(&saved, "{\"flags\": 3}").unwrap();
+        let gone = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", listener.local_addr().unwrap())
+        };
+        let flags = Flags::open_live(&LiveConfig {
+            sdk_key: "sdk-x".into(),
+            endpoints: Some(Endpoints::relay_proxy(&gone)),
+            last_known_good: saved,
+            connect_timeout: std::time::Duration::from_millis(200),
+        })
+        .await
+        .unwrap();
+        assert_eq!(flags.source().kind, FlagSourceKind::Embedded);
+        let c = ctx("a@x.com", Premium, None, Desktop);
+        assert_eq!(flags.evaluate(&c, "pivot-table-access").value, json!(true));
+    }
+
+    #[test]
+    fn a_prerequisite_cycle_gives_the_default_with_the_sdks_reason() {
+        let data = json!({
+            "flags": {
+                "a": flag("a", json!([{"key": "b", "variation": 1}])),
+                "b": flag("b", json!([{"key": "a", "variation": 1}])),
+                "c": flag("c", json!([{"key": "c", "variation": 1}])),
+            },
+            "segments": {}
+        });
+        let store = FlagStore::from_json(&data.to_string()).unwrap();
+        let f = Flags::daemon(
+            store,
+            FlagSourceInfo {
+                kind: FlagSourceKind::File,
+                detail: "cycle".into(),
+            },
+        )
+        .map(|offline| Flags {
+            offline: Some(offline),
+            live: None,
+        })
+        .unwrap();
+        let c = ctx("a@x.com", Premium, None, Desktop);
+        for key in ["a", "b", "c"] {
+            let e = f.evaluate(&c, key);
+            assert_eq!(e.value, Value::Null, "{key}: {e:?}");
+            assert_eq!(e.reason["kind"], "ERROR", "{key}: {e:?}");
+            assert_eq!(e.reason["errorKind"], "MALFORMED_FLAG", "{key}: {e:?}");
+            assert_eq!(f.explain(key, &e), "error: the flag's data is malformed");
+        }
+    }
+
+    #[test]
+    fn contexts_with_bad_attributes_are_refused_or_evaluated_without_panicking() {
+        let f = flags();
+        // An empty key is no context for LaunchDarkly: the builder refuses it.
+        assert!(
+            launchdarkly_server_sdk::ContextBuilder::new("")
+                .build()
+                .is_err()
+        );
+        // Attributes of the wrong type (a number for the tier, an array for the email) match
+        // no rule: the flag's fallthrough, not a panic.
+        let mut b = launchdarkly_server_sdk::ContextBuilder::new("odd@example.com");
+        b.set_value("tier", launchdarkly_server_sdk::AttributeValue::Number(3.0));
+        b.set_value(
+            "email",
+            launchdarkly_server_sdk::AttributeValue::Array(vec![true.into()]),
+        );
+        let odd = b.build().unwrap();
+        for key in f.flag_keys() {
+            let e = f.evaluate(&odd, &key);
+            assert_ne!(e.reason["kind"], "ERROR", "{key}: {e:?}");
+        }
+        // A context JSON that is not a context is refused by the SDK's own parser.
+        assert!(serde_json::from_str::<Context>(r#"{"kind": "user"}"#).is_err());
+        assert!(serde_json::from_str::<Context>(r#"{"kind": 3, "key": "x"}"#).is_err());
+    }
+}
