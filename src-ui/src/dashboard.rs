@@ -13,6 +13,9 @@ struct SetProfileArgs<'a> {
     profile: &'a Profile,
 }
 
+/// How often the dashboard evaluates the flags again.
+const REFRESH_MS: i32 = 5_000;
+
 #[derive(Properties, PartialEq)]
 pub struct DashboardProps {
     /// The start-up WebGPU probe has reported (the machine panel reads the facts again).
@@ -25,10 +28,27 @@ pub fn dashboard(props: &DashboardProps) -> Html {
     let save_error = use_state(|| None::<String>);
     {
         let view = view.clone();
+        // Evaluated again every few seconds while the dashboard is shown: a flag change pushed
+        // from LaunchDarkly, or the stream connecting after an offline start, shows without a
+        // click (the "Flags from" line changes with it).
         use_effect_with((), move |_| {
+            let alive = std::rc::Rc::new(std::cell::Cell::new(true));
+            let running = alive.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                view.set(Some(bridge::invoke(command::TARGETING, &NoArgs {}).await));
+                let mut last = None;
+                while running.get() {
+                    let next = Some(bridge::invoke(command::TARGETING, &NoArgs {}).await);
+                    if !running.get() {
+                        break;
+                    }
+                    if next != last {
+                        view.set(next.clone());
+                        last = next;
+                    }
+                    let _ = wasm_bindgen_futures::JsFuture::from(bridge::sleep(REFRESH_MS)).await;
+                }
             });
+            move || alive.set(false)
         });
     }
     let on_save = {

@@ -258,3 +258,43 @@ fn live_config_from_the_environment_shape() {
     assert_eq!(relay.streaming, "http://relay:8030");
     assert_eq!(relay.events, "http://relay:8030");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misbehaving_service_leaves_the_last_known_good_flags_in_force() {
+    use super::fake_launchdarkly::Fault;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("lkg.json");
+    std::fs::write(&saved, served_data().to_string()).unwrap();
+    let ctx = premium();
+    for fault in [
+        Fault::Status(500),
+        Fault::Status(429),
+        Fault::Drop,
+        Fault::Slow(Duration::from_secs(3)),
+    ] {
+        let fake = FakeLaunchDarkly::start(json!({"flags": {}, "segments": {}})).await;
+        fake.set_fault(fault);
+        let mut cfg = config(&fake.url, saved.clone());
+        cfg.connect_timeout = Duration::from_millis(700);
+        let flags = Flags::open_live(&cfg).await.unwrap();
+        assert_eq!(
+            flags.source().kind,
+            FlagSourceKind::LastKnownGood,
+            "{fault:?}: {:?}",
+            flags.source()
+        );
+        // The saved data (pivot tables off), not the embedded file (on), answers.
+        assert_eq!(
+            flags.evaluate(&ctx, "pivot-table-access").value,
+            json!(false),
+            "{fault:?}"
+        );
+        // Nothing received, so the saved copy is untouched.
+        assert_eq!(
+            FlagStore::from_file(&saved).unwrap().flag_keys(),
+            FlagStore::from_json(&served_data().to_string())
+                .unwrap()
+                .flag_keys()
+        );
+    }
+}
