@@ -646,4 +646,44 @@ mod data_gate_tests {
         );
         assert!(clicks.iter().any(|e| e.data["feature"] == "save-as-table"));
     }
+
+    #[test]
+    fn a_log_that_cannot_be_written_never_blocks_an_allowed_feature() {
+        let core = test_core();
+        core.set_profile(Profile {
+            tier: Tier::Starter,
+            ..Profile::default()
+        })
+        .unwrap();
+        // The log's table becomes unwritable (as on a full disk or a read-only file).
+        core.data()
+            .conn()
+            .unwrap()
+            .execute_batch("ALTER TABLE datagata_events RENAME TO datagata_events_away")
+            .unwrap();
+        let pivot = core.pivot(&pivot_request()).expect("the feature works");
+        assert_eq!(pivot.column("x").unwrap().values.display(0), "1");
+        core.events().sync();
+        let report = core.metrics(TimeRange::All);
+        assert!(report.is_err(), "the log cannot be read either");
+        let status = core.events().write_status();
+        assert_eq!(status.unstored, 1, "{status:?}");
+        // Writable again: the click is stored by the writer's retry.
+        core.data()
+            .conn()
+            .unwrap()
+            .execute_batch("ALTER TABLE datagata_events_away RENAME TO datagata_events")
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while core.events().write_status().unstored > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let delivery = core.metrics(TimeRange::All).unwrap().delivery;
+        assert_eq!(
+            (delivery.unstored, delivery.local_only),
+            (0, 1),
+            "{delivery:?}"
+        );
+        assert_eq!(delivery.destination, None);
+    }
 }

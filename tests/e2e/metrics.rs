@@ -49,6 +49,9 @@ async fn metrics_show_the_traffic_runs_plots_and_verdict() {
         .await
         .unwrap();
     assert_eq!(total, "80 queries");
+    // Without a LaunchDarkly SDK key the outbox says the events stay on this machine.
+    let delivery = app.text("#metrics-delivery", LONG).await.unwrap();
+    assert!(delivery.contains("kept on this machine only"), "{delivery}");
     for chart in ["#latency-histogram", "#latency-over-time"] {
         for provider in ["motherduck-ai", "webllm"] {
             let n = app
