@@ -321,9 +321,20 @@ impl App {
         Ok(())
     }
 
-    /// How many elements match `css` now.
+    /// How many elements match `css` now. The view may replace an element while the driver
+    /// collects them ("stale element"): then it counts again (a few times).
     pub async fn count(&self, css: &str) -> anyhow::Result<usize> {
-        Ok(self.client.find_all(Locator::Css(css)).await?.len())
+        let mut tries = 0;
+        loop {
+            match self.client.find_all(Locator::Css(css)).await {
+                Ok(found) => return Ok(found.len()),
+                Err(e) if tries < 5 && e.to_string().contains("tale element") => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {

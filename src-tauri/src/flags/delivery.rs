@@ -215,7 +215,20 @@ fn deliver_loop(log: &EventLog, config: &DeliveryConfig, shared: &Shared) {
                 .iter()
                 .map(|e| e.to_launchdarkly())
                 .collect();
-            match post(&client, &url, &config.sdk_key, &outgoing.payload_id, &body) {
+            // At exit a stalled network must not hold the window open: a short deadline.
+            let timeout = if stopping {
+                config.request_timeout.min(Duration::from_secs(2))
+            } else {
+                config.request_timeout
+            };
+            match post(
+                &client,
+                &url,
+                &config.sdk_key,
+                &outgoing.payload_id,
+                &body,
+                timeout,
+            ) {
                 Ok(()) => {
                     let marked = log.mark(&outgoing.payload_id, Delivery::Sent).unwrap_or(0);
                     backoff = Duration::from_secs(1);
@@ -261,9 +274,11 @@ fn post(
     sdk_key: &str,
     payload_id: &str,
     body: &[serde_json::Value],
+    timeout: Duration,
 ) -> Result<(), SendError> {
     let response = client
         .post(url)
+        .timeout(timeout)
         .header("Content-Type", "application/json")
         .header("Authorization", sdk_key)
         .header(
