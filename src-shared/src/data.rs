@@ -496,3 +496,49 @@ mod tests {
         assert!(real.describe().starts_with("Real trips"));
     }
 }
+
+/// How one run of the editor's statement ended, as the history keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum RunOutcome {
+    /// It answered: rows produced (a lower bound when `more_rows`) and DuckDB's time.
+    Answered {
+        total_rows: u64,
+        #[serde(default)]
+        more_rows: bool,
+        elapsed_ms: f64,
+    },
+    /// DuckDB or the read-only guard refused or failed it (the message's first line).
+    Failed { error: String },
+    /// Stopped from the UI, or by a newer run that replaced it.
+    Stopped,
+}
+
+/// One statement run from the SQL editor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub sql: String,
+    pub target: QueryTarget,
+    /// When it ran, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub outcome: RunOutcome,
+}
+
+/// Which history entries to list: one target's, newest first, those whose SQL contains
+/// `search` (ignoring case; all when empty), at most `limit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HistorySearch {
+    pub target: QueryTarget,
+    #[serde(default)]
+    pub search: String,
+    pub limit: Option<u32>,
+}
+
+/// What the SQL editor shows when the window opens: the text it had when the app closed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EditorState {
+    pub sql: Option<String>,
+}

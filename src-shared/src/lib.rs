@@ -25,8 +25,19 @@ pub mod command {
     pub const DATA_STATUS: &str = "data_status";
     /// `schema(target: QueryTarget) -> Vec<TableInfo>`: the tables a query can read.
     pub const SCHEMA: &str = "schema";
-    /// `run_query(request: QueryRequest) -> QueryResult`: one read-only statement.
+    /// `run_query(request: QueryRequest, run: Option<u64>) -> QueryResult`: one read-only
+    /// statement. With a `run` id it is the SQL editor's run: it stops the editor's run still
+    /// going, can be stopped by [`STOP_QUERY`], and goes into the history.
     pub const RUN_QUERY: &str = "run_query";
+    /// `stop_query(run: Option<u64>) -> bool`: interrupts the editor's run inside DuckDB (that
+    /// run, or whichever is going); false when none was.
+    pub const STOP_QUERY: &str = "stop_query";
+    /// `query_history(search: HistorySearch) -> Vec<HistoryEntry>`: the editor's runs, newest first.
+    pub const QUERY_HISTORY: &str = "query_history";
+    /// `editor_state() -> EditorState`: the editor's text from the last session.
+    pub const EDITOR_STATE: &str = "editor_state";
+    /// `save_editor_sql(sql: String) -> ()`: keeps the editor's text for the next launch.
+    pub const SAVE_EDITOR_SQL: &str = "save_editor_sql";
     /// `generate_sample(request: GenerateRequest) -> DataStatus`: replaces `taxi` with a sample.
     pub const GENERATE_SAMPLE: &str = "generate_sample";
     /// `import_files(request: ImportRequest) -> DataStatus`: TLC Parquet/CSV files into `taxi`.

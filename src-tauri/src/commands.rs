@@ -5,9 +5,9 @@
 use datagata_ipc::{
     DeviceFacts, Profile, TargetingView, WebGpuReport,
     data::{
-        DataStatus, ExportDone, ExportRequest, GenerateRequest, ImportRequest, MotherDuckStatus,
-        PivotRequest, QueryRequest, QueryResult, QueryTarget, SaveTableOutcome, SaveTableRequest,
-        SavedTable, TableInfo,
+        DataStatus, EditorState, ExportDone, ExportRequest, GenerateRequest, HistoryEntry,
+        HistorySearch, ImportRequest, MotherDuckStatus, PivotRequest, QueryRequest, QueryResult,
+        QueryTarget, SaveTableOutcome, SaveTableRequest, SavedTable, TableInfo,
     },
 };
 use std::sync::Arc;
@@ -75,9 +75,42 @@ pub async fn schema(app: AppHandle, target: QueryTarget) -> Result<Vec<TableInfo
     blocking(app, move |core| core.schema(target)).await
 }
 
+/// With a `run` id: the SQL editor's run (stoppable, replaces the editor's earlier run, kept
+/// in the history).
 #[tauri::command]
-pub async fn run_query(app: AppHandle, request: QueryRequest) -> Result<QueryResult, String> {
-    blocking(app, move |core| core.run_query(&request)).await
+pub async fn run_query(
+    app: AppHandle,
+    request: QueryRequest,
+    run: Option<u64>,
+) -> Result<QueryResult, String> {
+    blocking(app, move |core| match run {
+        Some(id) => core.run_editor_query(&request, id),
+        None => core.run_query(&request),
+    })
+    .await
+}
+
+/// Not on the blocking pool: it must get through while every worker runs a query.
+#[tauri::command]
+pub fn stop_query(core: State<'_, Arc<Core>>, run: Option<u64>) -> bool {
+    core.stop_query(run)
+}
+
+#[tauri::command]
+pub fn query_history(core: State<'_, Arc<Core>>, search: HistorySearch) -> Vec<HistoryEntry> {
+    core.query_history(&search)
+}
+
+#[tauri::command]
+pub fn editor_state(app: AppHandle) -> EditorState {
+    EditorState {
+        sql: settings::load_editor_sql(&app),
+    }
+}
+
+#[tauri::command]
+pub fn save_editor_sql(app: AppHandle, sql: String) -> Result<(), String> {
+    settings::save_editor_sql(&app, &sql)
 }
 
 #[tauri::command]

@@ -11,6 +11,7 @@ pub mod context;
 pub mod data;
 pub mod device;
 pub mod flags;
+pub mod history;
 pub mod logs;
 pub mod metrics;
 pub mod settings;
@@ -25,9 +26,9 @@ use std::{
 use datagata_ipc::{
     DeviceFacts, Profile, TargetingView, WebGpuReport,
     data::{
-        DataStatus, ExportDone, ExportRequest, GenerateRequest, ImportRequest, MotherDuckStatus,
-        PivotRequest, QueryRequest, QueryResult, QueryTarget, SaveTableOutcome, SaveTableRequest,
-        SavedTable, TableInfo,
+        DataStatus, ExportDone, ExportRequest, GenerateRequest, HistoryEntry, HistorySearch,
+        ImportRequest, MotherDuckStatus, PivotRequest, QueryRequest, QueryResult, QueryTarget,
+        RunOutcome, SaveTableOutcome, SaveTableRequest, SavedTable, TableInfo,
     },
     metrics::{MetricsReport, QueryCompleted, TimeRange},
 };
@@ -123,6 +124,7 @@ pub struct Core {
     ai: ai::questions::Questions,
     models: ai::models::ModelFolders,
     native: ai::native::Native,
+    history: history::QueryHistory,
 }
 
 impl Core {
@@ -181,6 +183,7 @@ impl Core {
             delivery: None,
             models: ai::models::ModelFolders::open(data.files_root()),
             native: ai::native::Native::new(ai::native::model_dirs(data.files_root())),
+            history: history::QueryHistory::open(data.files_root()),
             data,
             ai: ai::questions::Questions::default(),
         })
@@ -333,6 +336,47 @@ impl Core {
 
     pub fn run_query(&self, request: &QueryRequest) -> Result<QueryResult, CoreError> {
         Ok(self.data.run(request)?)
+    }
+
+    /// The SQL editor's run `id`: it stops the editor's earlier run if that is still going, can
+    /// itself be stopped ([`Core::stop_query`]), and goes into the query history however it ends.
+    pub fn run_editor_query(
+        &self,
+        request: &QueryRequest,
+        id: u64,
+    ) -> Result<QueryResult, CoreError> {
+        let answer = self.data.run_in_editor(request, id);
+        let outcome = match &answer {
+            Ok(r) => RunOutcome::Answered {
+                total_rows: r.total_rows,
+                more_rows: r.more_rows,
+                elapsed_ms: r.elapsed_ms,
+            },
+            Err(DataError::Stopped(_)) => RunOutcome::Stopped,
+            Err(e) => RunOutcome::Failed {
+                error: e.to_string().lines().next().unwrap_or_default().to_string(),
+            },
+        };
+        let entry = HistoryEntry {
+            sql: request.sql.clone(),
+            target: request.target,
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            outcome,
+        };
+        if let Err(e) = self.history.record(entry) {
+            tracing::warn!("{e}");
+        }
+        Ok(answer?)
+    }
+
+    /// Interrupts the editor's run `id` (or whichever is going) inside DuckDB.
+    pub fn stop_query(&self, id: Option<u64>) -> bool {
+        self.data.stop_editor_run(id)
+    }
+
+    /// The editor's past runs on one target, newest first.
+    pub fn query_history(&self, search: &HistorySearch) -> Vec<HistoryEntry> {
+        self.history.search(search)
     }
 
     pub fn generate_sample(&self, request: &GenerateRequest) -> Result<DataStatus, CoreError> {

@@ -1,4 +1,5 @@
-//! What the app remembers between launches: the person's profile and AI provider choice, in
+//! What the app remembers between launches: the person's profile, AI provider choice and the
+//! SQL editor's text, in
 //! tauri-plugin-store's `settings.json` in the data directory. The window's commands save here;
 //! the shell reads it at start.
 
@@ -12,6 +13,9 @@ pub fn settings_path() -> std::path::PathBuf {
 }
 const PROFILE_KEY: &str = "profile";
 const PROVIDER_KEY: &str = "aiProvider";
+const EDITOR_SQL_KEY: &str = "editorSql";
+/// The longest editor text kept (a pasted dump is not worth a slow settings file).
+pub const EDITOR_SQL_MAX_CHARS: usize = 200_000;
 
 /// The profile an earlier launch saved; `None` on first launch (or if the saved one is
 /// unreadable, which is logged and treated as a first launch rather than a crash).
@@ -54,4 +58,20 @@ pub fn save_profile<R: Runtime>(app: &AppHandle<R>, profile: &Profile) -> Result
     store
         .save()
         .map_err(|e| format!("saving your profile failed: {e}"))
+}
+
+/// The SQL editor's text when the last session left it, if any.
+pub fn load_editor_sql<R: Runtime>(app: &AppHandle<R>) -> Option<String> {
+    let value = app.store(settings_path()).ok()?.get(EDITOR_SQL_KEY)?;
+    value.as_str().map(str::to_string)
+}
+
+/// Keeps the SQL editor's text for the next launch (cut at [`EDITOR_SQL_MAX_CHARS`]).
+pub fn save_editor_sql<R: Runtime>(app: &AppHandle<R>, sql: &str) -> Result<(), String> {
+    let store = app.store(settings_path()).map_err(|e| e.to_string())?;
+    let kept: String = sql.chars().take(EDITOR_SQL_MAX_CHARS).collect();
+    store.set(EDITOR_SQL_KEY, serde_json::json!(kept));
+    store
+        .save()
+        .map_err(|e| format!("saving the editor's SQL failed: {e}"))
 }

@@ -1,6 +1,7 @@
 //! The Query view end to end: SQL runs through the real backend into the virtualized grid; a
 //! trial user sees pivot and save-as-table locked with LaunchDarkly's reason; a starter user
-//! builds a pivot and saves a table into `my_db`.
+//! builds a pivot and saves a table into `my_db`; a long query is stopped from the UI, the
+//! history lists, finds and re-runs statements, and the editor's text survives a restart.
 
 use std::time::Duration;
 
@@ -9,8 +10,35 @@ use datagata_e2e::{App, SAMPLE_ROWS};
 const SHORT: Duration = Duration::from_secs(20);
 const LONG: Duration = Duration::from_secs(90);
 
-async fn run_sql(app: &App, sql: &str) -> String {
+/// Replaces the editor's text, as typed.
+async fn set_sql(app: &App, sql: &str) {
     app.fill("#sql-editor", sql).await.unwrap();
+}
+
+/// The editor's text now.
+async fn sql_text(app: &App) -> String {
+    let editor = app
+        .client
+        .find(fantoccini::Locator::Css("#sql-editor"))
+        .await
+        .unwrap();
+    editor.prop("value").await.unwrap().unwrap_or_default()
+}
+
+/// Waits until the run under way (if any) is over.
+async fn run_finished(app: &App, what: &str) {
+    let deadline = std::time::Instant::now() + LONG;
+    while app.count("#query-running").await.unwrap() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn run_sql(app: &App, sql: &str) -> String {
+    set_sql(app, sql).await;
     app.click("#run-query").await.unwrap();
     // The summary of *this* statement: wait until the running marker is gone and the grid's
     // summary changed (or an error shows).
@@ -170,5 +198,144 @@ async fn sql_pivot_and_saved_tables_follow_the_flags() {
     assert!(summary.starts_with("1 row"), "{summary}");
     assert_eq!(row_cells(&app, 0).await, ["50000"]);
 
+    app.close().await.unwrap();
+}
+
+/// The SQL of the history's entries, newest first.
+async fn history_sqls(app: &App) -> Vec<String> {
+    let items = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "#history-list .history-entry .history-sql",
+        ))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for i in items {
+        out.push(i.prop("textContent").await.unwrap().unwrap_or_default());
+    }
+    out
+}
+
+/// Waits until the history's newest entry is `sql` (its text on one line) and says how it ended.
+async fn newest_history_entry(app: &App, sql: &str) -> String {
+    let deadline = std::time::Instant::now() + SHORT;
+    loop {
+        if history_sqls(app).await.first().map(String::as_str) == Some(sql) {
+            let meta = app
+                .client
+                .find(fantoccini::Locator::Css(
+                    "#history-list .history-entry[data-index=\"0\"] .history-meta",
+                ))
+                .await
+                .unwrap();
+            return meta.prop("textContent").await.unwrap().unwrap_or_default();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the history's newest entry is not {sql}: {:?}",
+            history_sqls(app).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_query_stops_the_history_reruns_and_the_sql_survives_a_restart() {
+    let app = App::start().await.expect("the app starts");
+    app.text("#tier", LONG).await.unwrap();
+    app.click("#tab-query").await.unwrap();
+    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
+        .await
+        .unwrap();
+
+    // A query that would run for hours stops within a second of pressing Stop.
+    let endless = "SELECT sum(hash(i)) AS h FROM range(1000000000000) r(i)";
+    set_sql(&app, endless).await;
+    app.click("#run-query").await.unwrap();
+    app.text("#stop-query", SHORT).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        app.count("#query-running").await.unwrap(),
+        1,
+        "it is still running"
+    );
+    let pressed = std::time::Instant::now();
+    app.click("#stop-query").await.unwrap();
+    let stopped = app
+        .text_when("#query-error", SHORT, |t| t.contains("stopped"))
+        .await
+        .unwrap();
+    let took = pressed.elapsed();
+    assert_eq!(stopped, "the query was stopped");
+    assert!(took < Duration::from_secs(1), "stopping took {took:?}");
+    assert_eq!(app.count("#query-running").await.unwrap(), 0);
+    assert_eq!(app.count("#stop-query").await.unwrap(), 0);
+    let meta = newest_history_entry(&app, endless).await;
+    assert!(meta.ends_with("stopped"), "{meta}");
+
+    // A new run replaces one still going: the long one is stopped inside DuckDB, the new one answers.
+    set_sql(&app, endless).await;
+    app.click("#run-query").await.unwrap();
+    app.text("#stop-query", SHORT).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let summary = run_sql(&app, "SELECT 42 AS answer").await;
+    assert!(summary.starts_with("1 row"), "{summary}");
+    assert_eq!(row_cells(&app, 0).await, ["42"]);
+    let meta = newest_history_entry(&app, "SELECT 42 AS answer").await;
+    assert!(meta.contains("1 row"), "{meta}");
+    assert_eq!(
+        history_sqls(&app).await,
+        ["SELECT 42 AS answer", endless],
+        "the same statement is listed once"
+    );
+
+    // Search, then re-run an older statement with one click.
+    run_sql(&app, "SELECT count(*) AS trips FROM taxi").await;
+    newest_history_entry(&app, "SELECT count(*) AS trips FROM taxi").await;
+    app.fill("#history-search", "answer").await.unwrap();
+    let deadline = std::time::Instant::now() + SHORT;
+    while history_sqls(&app).await != ["SELECT 42 AS answer"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            history_sqls(&app).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.click("#history-list .history-entry[data-index=\"0\"] .history-run")
+        .await
+        .unwrap();
+    run_finished(&app, "the re-run").await;
+    let summary = app.text("#result-summary", SHORT).await.unwrap();
+    assert!(summary.starts_with("1 row"), "{summary}");
+    assert_eq!(row_cells(&app, 0).await, ["42"]);
+    assert_eq!(sql_text(&app).await, "SELECT 42 AS answer");
+
+    // The editor's text and the history survive a restart.
+    set_sql(&app, "SELECT 'kept' AS note").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let app = app.restart().await.expect("the app starts again");
+    app.text("#tier", LONG).await.unwrap();
+    app.click("#tab-query").await.unwrap();
+    let deadline = std::time::Instant::now() + SHORT;
+    while sql_text(&app).await != "SELECT 'kept' AS note" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            sql_text(&app).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let deadline = std::time::Instant::now() + SHORT;
+    loop {
+        let sqls = history_sqls(&app).await;
+        if sqls.len() == 3 {
+            assert_eq!(sqls[0], "SELECT 42 AS answer", "{sqls:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{sqls:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.close().await.unwrap();
 }

@@ -98,6 +98,9 @@ pub enum DataError {
     Refused(Refusal),
     #[error("the query ran longer than {} s and was stopped", .0.as_secs_f64())]
     Timeout(Duration),
+    /// The editor's run was stopped by a person or replaced by a newer run.
+    #[error("{0}")]
+    Stopped(runner::StopCause),
     /// DuckDB's own error; a damaged file or a full disk met mid-way says what to do.
     #[error("{duck}{}", storage_remedy(&.0.to_string()), duck = .0)]
     Duck(#[from] duckdb::Error),
@@ -230,6 +233,8 @@ pub struct Database {
     motherduck: motherduck::MotherDuck,
     /// What long work is under way, for [`DataStatus::busy`].
     busy: std::sync::Mutex<Option<String>>,
+    /// The SQL editor's run under way, which Stop or the next run interrupts.
+    editor_runs: runner::EditorRuns,
 }
 
 /// The folder of imported data files inside a data directory: the one folder SQL can see.
@@ -392,6 +397,7 @@ impl Database {
             imports,
             motherduck: motherduck::MotherDuck::default(),
             busy: std::sync::Mutex::new(None),
+            editor_runs: runner::EditorRuns::default(),
         })
     }
 

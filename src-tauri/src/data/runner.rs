@@ -3,6 +3,8 @@
 //! row cap of it is kept as typed columns, and the rest is counted only while that is cheap
 //! ([`COUNT_LIMIT`]; beyond it the total reads "more than N"). Used by the SQL editor, the AI
 //! panel and the traffic generator. Limits from a request are clamped ([`RunLimits::for_request`]).
+//! The SQL editor's run can also be stopped by a person, or by the editor's next run
+//! ([`EditorRuns`]): the same DuckDB interrupt the time limit uses.
 
 use std::{
     sync::{Arc, Condvar, Mutex},
@@ -59,12 +61,113 @@ impl RunLimits {
     }
 }
 
+/// Why a run ended before its answer ([`DataError::Stopped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    /// A person pressed Stop.
+    Asked,
+    /// The editor's next run replaced it.
+    Replaced,
+}
+
+impl std::fmt::Display for StopCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StopCause::Asked => "the query was stopped",
+            StopCause::Replaced => "the query was stopped: a newer run replaced it",
+        })
+    }
+}
+
+/// The SQL editor's run under way, if any: at most one, so a new run stops the one it replaces
+/// and Stop knows what to interrupt. Each run registers its connection's interrupt handle while
+/// DuckDB works on it and unregisters before it returns, under one lock, so an interrupt only
+/// ever lands on the run it was meant for.
+#[derive(Default)]
+pub struct EditorRuns {
+    current: Mutex<Option<EditorRun>>,
+}
+
+struct EditorRun {
+    id: u64,
+    handle: Arc<duckdb::InterruptHandle>,
+    stopped: Arc<Mutex<Option<StopCause>>>,
+}
+
+/// One registered run ([`EditorRuns::start`]): what stopped it, if anything did.
+pub struct RunTicket<'a> {
+    runs: &'a EditorRuns,
+    id: u64,
+    stopped: Arc<Mutex<Option<StopCause>>>,
+}
+
+impl EditorRuns {
+    /// Registers run `id` on `conn`, stopping the run it replaces.
+    pub fn start(&self, id: u64, conn: &duckdb::Connection) -> RunTicket<'_> {
+        let stopped = Arc::new(Mutex::new(None));
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = current.take() {
+            Self::interrupt(&old, StopCause::Replaced);
+        }
+        *current = Some(EditorRun {
+            id,
+            handle: conn.interrupt_handle(),
+            stopped: stopped.clone(),
+        });
+        RunTicket {
+            runs: self,
+            id,
+            stopped,
+        }
+    }
+
+    /// Interrupts run `id` (or whichever is going, for `None`); false when none was.
+    pub fn stop(&self, id: Option<u64>) -> bool {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        match current.as_ref() {
+            Some(run) if id.is_none_or(|id| id == run.id) => {
+                if let Some(run) = current.take() {
+                    Self::interrupt(&run, StopCause::Asked);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn interrupt(run: &EditorRun, cause: StopCause) {
+        *run.stopped.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause);
+        run.handle.interrupt();
+    }
+}
+
+impl RunTicket<'_> {
+    /// Unregisters the run (DuckDB is done with it) and says what stopped it, if anything.
+    fn finish(self) -> Option<StopCause> {
+        let mut current = self.runs.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_some_and(|r| r.id == self.id) {
+            *current = None;
+        }
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// Runs `work` on `conn`; if it is still running after `timeout`, DuckDB is told to interrupt
 /// it (the query stops inside the engine, not just in our wait). The interrupt can only land
 /// while `work` runs: the watcher and the worker agree under one lock.
 pub fn with_timeout<T>(
     conn: &duckdb::Connection,
     timeout: Duration,
+    work: impl FnOnce(&duckdb::Connection) -> Result<T, duckdb::Error>,
+) -> Result<T, DataError> {
+    with_limits(conn, timeout, None, work)
+}
+
+/// [`with_timeout`], and also stoppable as the editor's run `ticket`.
+fn with_limits<T>(
+    conn: &duckdb::Connection,
+    timeout: Duration,
+    ticket: Option<RunTicket<'_>>,
     work: impl FnOnce(&duckdb::Connection) -> Result<T, duckdb::Error>,
 ) -> Result<T, DataError> {
     let running = Arc::new((Mutex::new(true), Condvar::new()));
@@ -86,15 +189,17 @@ pub fn with_timeout<T>(
         })
     };
     let result = work(conn);
+    let stopped = ticket.and_then(RunTicket::finish);
     {
         let (lock, done) = &*running;
         *lock.lock().unwrap_or_else(|e| e.into_inner()) = false;
         done.notify_all();
     }
     let interrupted = watcher.join().unwrap_or(false);
-    match result {
-        Err(_) if interrupted => Err(DataError::Timeout(timeout)),
-        other => Ok(other?),
+    match (result, stopped) {
+        (Err(_), Some(cause)) => Err(DataError::Stopped(cause)),
+        (Err(_), None) if interrupted => Err(DataError::Timeout(timeout)),
+        (other, _) => Ok(other?),
     }
 }
 
@@ -111,6 +216,23 @@ impl Database {
         Ok(guard::check(&conn, sql, self.imports_dir())?)
     }
 
+    /// The SQL editor's run `id`: checked and run like [`Database::run`], and stopped by
+    /// [`Database::stop_editor_run`] or by the editor's next run.
+    pub fn run_in_editor(&self, request: &QueryRequest, id: u64) -> Result<QueryResult, DataError> {
+        let sql = self.check(&request.sql)?;
+        self.run_limited(
+            &sql,
+            request.target,
+            RunLimits::for_request(request),
+            Some(id),
+        )
+    }
+
+    /// Interrupts the editor's run `id` (or whichever is going); false when none was.
+    pub fn stop_editor_run(&self, id: Option<u64>) -> bool {
+        self.editor_runs.stop(id)
+    }
+
     /// Runs SQL that already passed the guard.
     pub fn run_checked(
         &self,
@@ -118,10 +240,21 @@ impl Database {
         target: QueryTarget,
         limits: RunLimits,
     ) -> Result<QueryResult, DataError> {
+        self.run_limited(sql, target, limits, None)
+    }
+
+    fn run_limited(
+        &self,
+        sql: &ReadOnlySql,
+        target: QueryTarget,
+        limits: RunLimits,
+        editor_run: Option<u64>,
+    ) -> Result<QueryResult, DataError> {
         let conn = self.conn_on(target)?;
         let started = Instant::now();
+        let ticket = editor_run.map(|id| self.editor_runs.start(id, &conn));
         let (columns, rows_shown, total_rows, more_rows) =
-            with_timeout(&conn, limits.timeout, |conn| {
+            with_limits(&conn, limits.timeout, ticket, |conn| {
                 let mut stmt = conn.prepare(sql.as_str())?;
                 // Streaming: DuckDB computes a chunk when it is fetched, so nothing beyond
                 // what is read here is ever produced or held.

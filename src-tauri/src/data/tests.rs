@@ -351,6 +351,74 @@ fn a_slow_query_is_interrupted_inside_duckdb() {
     }
 }
 
+const ENDLESS: &str = "SELECT sum(hash(i)) FROM range(1000000000000) r(i)";
+
+#[test]
+fn the_editors_run_is_stopped_inside_duckdb_within_a_second() {
+    let db = std::sync::Arc::new(Database::in_memory(&std::env::temp_dir()).unwrap());
+    // Nothing to stop yet.
+    assert!(!db.stop_editor_run(None));
+    let running = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let answer = db.run_in_editor(&QueryRequest::local(ENDLESS), 1);
+            (answer, started.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(400));
+    // Another id is not the run under way.
+    assert!(!db.stop_editor_run(Some(2)));
+    let asked = std::time::Instant::now();
+    assert!(db.stop_editor_run(Some(1)));
+    let (answer, ran) = running.join().unwrap();
+    let stopped_after = asked.elapsed();
+    let err = answer.unwrap_err();
+    assert!(
+        matches!(err, DataError::Stopped(runner::StopCause::Asked)),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "the query was stopped");
+    assert!(ran >= Duration::from_millis(400), "{ran:?}");
+    assert!(stopped_after < Duration::from_secs(1), "{stopped_after:?}");
+    // Stopped means gone: nothing left to stop, and the pool's connections still answer.
+    assert!(!db.stop_editor_run(None));
+    for _ in 0..10 {
+        assert_eq!(scalar(&db, "SELECT 41 + 1"), "42");
+    }
+}
+
+#[test]
+fn a_new_editor_run_stops_the_one_it_replaces() {
+    let db = std::sync::Arc::new(Database::in_memory(&std::env::temp_dir()).unwrap());
+    let first = {
+        let db = db.clone();
+        std::thread::spawn(move || db.run_in_editor(&QueryRequest::local(ENDLESS), 1))
+    };
+    std::thread::sleep(Duration::from_millis(400));
+    let replaced_at = std::time::Instant::now();
+    let second = db
+        .run_in_editor(&QueryRequest::local("SELECT 6 * 7 AS answer"), 2)
+        .unwrap();
+    assert_eq!(second.columns[0].values.display(0), "42");
+    let err = first.join().unwrap().unwrap_err();
+    assert!(
+        matches!(err, DataError::Stopped(runner::StopCause::Replaced)),
+        "{err}"
+    );
+    assert!(
+        replaced_at.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        replaced_at.elapsed()
+    );
+    // A finished run is not stopped by anything that comes later.
+    assert!(!db.stop_editor_run(Some(2)));
+    let third = db
+        .run_in_editor(&QueryRequest::local("SELECT 1 AS one"), 3)
+        .unwrap();
+    assert_eq!(third.rows_shown, 1);
+}
+
 #[test]
 fn answers_are_typed_and_capped_with_the_total_counted() {
     let db = Database::in_memory(&std::env::temp_dir()).unwrap();

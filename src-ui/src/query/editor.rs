@@ -1,6 +1,6 @@
-//! The SQL editor: the statement's text, the Run button (and Ctrl+Enter / Cmd+Enter), the
-//! "Running…" indicator and the backend's error for the last run. Extra toolbar controls (the
-//! target select) come in as children.
+//! The SQL editor: the statement's text, Run (and Ctrl+Enter / Cmd+Enter), Stop while a run is
+//! under way (and Escape), the live status line for the run and the backend's error for the
+//! last one. Extra toolbar controls (the target select) come in as children.
 
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
@@ -12,6 +12,7 @@ pub struct EditorProps {
     pub error: Option<String>,
     pub on_input: Callback<String>,
     pub on_run: Callback<()>,
+    pub on_stop: Callback<()>,
     #[prop_or_default]
     pub children: Html,
 }
@@ -23,34 +24,49 @@ pub fn editor(props: &EditorProps) -> Html {
         .reform(|e: InputEvent| e.target_unchecked_into::<HtmlTextAreaElement>().value());
     let onkeydown = {
         let on_run = props.on_run.clone();
+        let on_stop = props.on_stop.clone();
         let running = props.running;
         Callback::from(move |e: KeyboardEvent| {
             if (e.ctrl_key() || e.meta_key()) && e.key() == "Enter" {
+                // A run under way is replaced (the backend stops it).
                 e.prevent_default();
-                if !running {
-                    on_run.emit(());
-                }
+                on_run.emit(());
+            } else if e.key() == "Escape" && running {
+                e.prevent_default();
+                on_stop.emit(());
             }
         })
     };
-    let onclick = props.on_run.reform(|_: MouseEvent| ());
+    let run = props.on_run.reform(|_: MouseEvent| ());
+    let stop = props.on_stop.reform(|_: MouseEvent| ());
     html! {
         <div class="editor">
+            <label for="sql-editor" class="visually-hidden">{ "SQL statement" }</label>
             <textarea id="sql-editor" class="sql" spellcheck="false" rows="8"
-                aria-label="SQL" value={ props.sql.clone() } oninput={ oninput } onkeydown={ onkeydown } />
+                value={ props.sql.clone() } oninput={ oninput } onkeydown={ onkeydown } />
             <div class="toolbar">
-                <button id="run-query" class="primary" type="button" disabled={ props.running } onclick={ onclick }>
+                <button id="run-query" class="primary" type="button" onclick={ run }
+                    title="Run the statement (Ctrl+Enter / ⌘+Enter)">
                     { "Run" }
                 </button>
-                <span class="muted hint">{ "Ctrl+Enter / ⌘+Enter" }</span>
-                { props.children.clone() }
                 if props.running {
-                    <span class="busy" id="query-running">{ "Running…" }</span>
+                    <button id="stop-query" type="button" onclick={ stop } title="Stop the query (Escape)">
+                        { "Stop" }
+                    </button>
+                }
+                <span class="muted hint">{ "Ctrl+Enter / ⌘+Enter runs · Esc stops" }</span>
+                { props.children.clone() }
+                <span class="busy" role="status" aria-live="polite">
+                    if props.running {
+                        <span id="query-running">{ "Running…" }</span>
+                    }
+                </span>
+            </div>
+            <div role="alert">
+                if let Some(e) = &props.error {
+                    <p class="error" id="query-error">{ e.clone() }</p>
                 }
             </div>
-            if let Some(e) = &props.error {
-                <p class="error" id="query-error">{ e.clone() }</p>
-            }
         </div>
     }
 }

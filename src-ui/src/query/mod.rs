@@ -1,12 +1,15 @@
-//! The Query view: where the data came from, the schema, the SQL editor and its virtualized
-//! result grid, export, and the flag-gated pivot and "save as table" panels. This module owns the
-//! view's shared state (target, schema, editor text, current result, flag gates) and the small
-//! pieces its submodules share: IPC argument shapes, [`Shared`] results, [`Gate`] and [`Select`].
+//! The Query view: where the data came from, the schema, the SQL editor (its text kept across
+//! launches) and its virtualized result grid, the run under way (stoppable; a new run replaces
+//! it), the query history, export, and the flag-gated pivot and "save as table" panels. This
+//! module owns the view's shared state (target, schema, editor text, current run and result, flag
+//! gates) and the small pieces its submodules share: IPC argument shapes, [`Shared`] results,
+//! [`Gate`] and [`Select`].
 
 mod data;
 mod editor;
 mod export;
 mod grid;
+mod history;
 mod pivot;
 mod saved;
 mod schema;
@@ -15,8 +18,8 @@ use std::ops::Deref;
 use std::rc::Rc;
 
 use datagata_ipc::data::{
-    DataStatus, MotherDuckState, MotherDuckStatus, QueryRequest, QueryResult, QueryTarget,
-    TableInfo,
+    DataStatus, EditorState, MotherDuckState, MotherDuckStatus, QueryRequest, QueryResult,
+    QueryTarget, TableInfo,
 };
 use datagata_ipc::{TargetingView, command};
 use serde::Serialize;
@@ -28,6 +31,7 @@ use data::{DataManage, OriginBadge};
 use editor::Editor;
 use export::ExportBar;
 pub(crate) use grid::ResultGrid;
+use history::HistoryPanel;
 use pivot::PivotPanel;
 use saved::SavePanel;
 use schema::SchemaSidebar;
@@ -43,6 +47,28 @@ pub(crate) struct RequestArgs<'a, T: Serialize> {
 pub(crate) struct TargetArgs {
     pub target: QueryTarget,
 }
+
+/// `run_query`'s arguments for the editor's run `run`.
+#[derive(Serialize)]
+struct EditorRunArgs<'a> {
+    request: &'a QueryRequest,
+    run: u64,
+}
+
+/// `{ "run": 7 }`
+#[derive(Serialize)]
+struct StopArgs {
+    run: Option<u64>,
+}
+
+/// `{ "sql": "…" }`
+#[derive(Serialize)]
+struct SqlArgs<'a> {
+    sql: &'a str,
+}
+
+/// The editor's text is saved this long after the last keystroke.
+const SAVE_SQL_AFTER_MS: i32 = 500;
 
 /// A result shared by the components that show or use it. Equal only to itself, so Yew never
 /// compares 100,000 rows cell by cell when deciding whether to re-render.
@@ -177,6 +203,9 @@ pub struct QueryViewProps {
     pub active: bool,
 }
 
+/// What the editor holds on a first launch.
+const DEFAULT_SQL: &str = "SELECT * FROM taxi LIMIT 100";
+
 /// How often, and how many times at most, the data status is asked for while the backend works.
 const STATUS_POLL_MS: i32 = 1_000;
 const MAX_STATUS_POLLS: u32 = 300;
@@ -191,11 +220,28 @@ pub fn query_view(props: &QueryViewProps) -> Html {
     let schema_generation = use_state(|| 0u32);
     let schema = use_state(|| None::<Result<Rc<Vec<TableInfo>>, String>>);
     let schema_seq = use_mut_ref(|| 0u64);
-    let sql = use_state(|| "SELECT * FROM taxi LIMIT 100".to_string());
-    let running = use_state(|| false);
+    let sql = use_state(|| DEFAULT_SQL.to_string());
+    // The editor's run under way, by id (ids start from the clock, so a reloaded page never
+    // reuses one the backend may still hold).
+    let running = use_state(|| None::<u64>);
+    let next_run = use_mut_ref(|| js_sys::Date::now() as u64);
     let query_error = use_state(|| None::<String>);
     let result = use_state(|| None::<Shared>);
-    let query_seq = use_mut_ref(|| 0u64);
+    let history_generation = use_state(|| 0u64);
+    let save_seq = use_mut_ref(|| 0u64);
+    {
+        // The text the editor had when the app last closed.
+        let sql = sql.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                match bridge::invoke::<_, EditorState>(command::EDITOR_STATE, &NoArgs {}).await {
+                    Ok(EditorState { sql: Some(text) }) if !text.trim().is_empty() => sql.set(text),
+                    Ok(_) => {}
+                    Err(e) => web_sys::console::warn_1(&format!("editor state: {e}").into()),
+                }
+            });
+        });
+    }
 
     // The data status is asked for again every second while the backend is busy (the first
     // start's sample is generated while the window opens), then the schema is reloaded.
@@ -308,39 +354,60 @@ pub fn query_view(props: &QueryViewProps) -> Html {
             })
         })
     };
-    let on_pick = {
+    // Sets the editor's text and saves it for the next launch once typing pauses.
+    let set_sql = {
         let sql = sql.clone();
-        Callback::from(move |table: String| sql.set(format!("SELECT * FROM {table} LIMIT 100")))
+        let save_seq = save_seq.clone();
+        Callback::from(move |text: String| {
+            sql.set(text.clone());
+            let n = {
+                let mut s = save_seq.borrow_mut();
+                *s += 1;
+                *s
+            };
+            let save_seq = save_seq.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ =
+                    wasm_bindgen_futures::JsFuture::from(bridge::sleep(SAVE_SQL_AFTER_MS)).await;
+                if *save_seq.borrow() != n {
+                    return; // more typing came
+                }
+                let saved =
+                    bridge::invoke::<_, ()>(command::SAVE_EDITOR_SQL, &SqlArgs { sql: &text })
+                        .await;
+                if let Err(e) = saved {
+                    web_sys::console::warn_1(&format!("saving the editor's SQL: {e}").into());
+                }
+            });
+        })
     };
-    let on_sql = {
-        let sql = sql.clone();
-        Callback::from(move |text: String| sql.set(text))
-    };
-    let on_run = {
-        let sql = sql.clone();
+    let on_pick = set_sql.reform(|table: String| format!("SELECT * FROM {table} LIMIT 100"));
+    // Runs `text` as the editor's run; a run still going is replaced (the backend stops it).
+    let run_text = {
         let target = *target;
         let running = running.clone();
         let query_error = query_error.clone();
         let result = result.clone();
-        let seq = query_seq.clone();
-        Callback::from(move |()| {
-            let text = (*sql).clone();
+        let next_run = next_run.clone();
+        let history_generation = history_generation.clone();
+        Callback::from(move |text: String| {
             if text.trim().is_empty() {
                 query_error.set(Some("Write a query first.".into()));
                 return;
             }
-            let n = {
-                let mut s = seq.borrow_mut();
-                *s += 1;
-                *s
+            let id = {
+                let mut n = next_run.borrow_mut();
+                *n += 1;
+                *n
             };
-            running.set(true);
+            running.set(Some(id));
             query_error.set(None);
-            let (seq, running, query_error, result) = (
-                seq.clone(),
+            let (next_run, running, query_error, result, history_generation) = (
+                next_run.clone(),
                 running.clone(),
                 query_error.clone(),
                 result.clone(),
+                history_generation.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
                 let request = QueryRequest {
@@ -351,16 +418,45 @@ pub fn query_view(props: &QueryViewProps) -> Html {
                 };
                 let answer = bridge::invoke::<_, QueryResult>(
                     command::RUN_QUERY,
-                    &RequestArgs { request: &request },
+                    &EditorRunArgs {
+                        request: &request,
+                        run: id,
+                    },
                 )
                 .await;
-                if *seq.borrow() != n {
+                history_generation.set(id);
+                if *next_run.borrow() != id {
                     return; // a later run superseded this one
                 }
-                running.set(false);
+                running.set(None);
                 match answer {
                     Ok(r) => result.set(Some(Shared::new(r))),
                     Err(e) => query_error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let on_run = {
+        let sql = sql.clone();
+        let run_text = run_text.clone();
+        Callback::from(move |()| run_text.emit((*sql).clone()))
+    };
+    let on_rerun = {
+        let set_sql = set_sql.clone();
+        Callback::from(move |text: String| {
+            set_sql.emit(text.clone());
+            run_text.emit(text);
+        })
+    };
+    let on_stop = {
+        let running = running.clone();
+        Callback::from(move |()| {
+            let run = *running;
+            wasm_bindgen_futures::spawn_local(async move {
+                let stopped =
+                    bridge::invoke::<_, bool>(command::STOP_QUERY, &StopArgs { run }).await;
+                if let Err(e) = stopped {
+                    web_sys::console::warn_1(&format!("stopping the query: {e}").into());
                 }
             });
         })
@@ -388,8 +484,9 @@ pub fn query_view(props: &QueryViewProps) -> Html {
                 <SchemaSidebar schema={ (*schema).clone() } on_pick={ on_pick } />
                 <div class="query-main">
                     <section class="panel" id="editor-panel">
-                        <Editor sql={ AttrValue::from((*sql).clone()) } running={ *running }
-                            error={ (*query_error).clone() } on_input={ on_sql } on_run={ on_run }>
+                        <Editor sql={ AttrValue::from((*sql).clone()) } running={ running.is_some() }
+                            error={ (*query_error).clone() } on_input={ set_sql.clone() } on_run={ on_run }
+                            on_stop={ on_stop }>
                             <label class="inline">{ "Run on " }
                                 <Select id="query-target" options={ targets }
                                     value={ target_value(*target) } onchange={ on_target } />
@@ -399,6 +496,8 @@ pub fn query_view(props: &QueryViewProps) -> Html {
                     <section class="panel" id="results-panel">
                         { results(&result) }
                     </section>
+                    <HistoryPanel target={ *target } generation={ *history_generation }
+                        on_load={ set_sql } on_rerun={ on_rerun } />
                     <PivotPanel gate={ Gate::of(&targeting, "pivot-table-access") }
                         result={ (*result).clone() } tables={ tables } target={ *target } />
                     <SavePanel gate={ Gate::of(&targeting, "data-materialization") }
