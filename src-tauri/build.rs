@@ -56,6 +56,8 @@ fn main() {
                 "schema",
                 "run_query",
                 "stop_query",
+                "complete_sql",
+                "sql_vocabulary",
                 "query_history",
                 "editor_state",
                 "save_editor_sql",

@@ -542,3 +542,52 @@ pub struct HistorySearch {
 pub struct EditorState {
     pub sql: Option<String>,
 }
+
+/// What the editor asks DuckDB to complete: the statement's text up to the cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteRequest {
+    pub sql: String,
+    #[serde(default)]
+    pub target: QueryTarget,
+}
+
+/// What a completion is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuggestionKind {
+    Keyword,
+    Table,
+    Column,
+    Function,
+    /// A catalog or schema name.
+    Schema,
+    Other,
+}
+
+/// One completion DuckDB offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Suggestion {
+    pub text: String,
+    pub kind: SuggestionKind,
+}
+
+/// DuckDB's completions for the text before the cursor (`sql_auto_complete`): each replaces the
+/// text from `from` (a UTF-16 offset, as the editor counts) to the cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Completion {
+    pub from: u32,
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// The words the editor highlights, from DuckDB's own catalog: its keywords, type names and
+/// function names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SqlVocabulary {
+    pub keywords: Vec<String>,
+    pub types: Vec<String>,
+    pub functions: Vec<String>,
+}

@@ -34,6 +34,10 @@ pub mod command {
     pub const STOP_QUERY: &str = "stop_query";
     /// `query_history(search: HistorySearch) -> Vec<HistoryEntry>`: the editor's runs, newest first.
     pub const QUERY_HISTORY: &str = "query_history";
+    /// `complete_sql(request: CompleteRequest) -> Completion`: DuckDB's `sql_auto_complete`.
+    pub const COMPLETE_SQL: &str = "complete_sql";
+    /// `sql_vocabulary() -> SqlVocabulary`: DuckDB's keywords, types and functions.
+    pub const SQL_VOCABULARY: &str = "sql_vocabulary";
     /// `editor_state() -> EditorState`: the editor's text from the last session.
     pub const EDITOR_STATE: &str = "editor_state";
     /// `save_editor_sql(sql: String) -> ()`: keeps the editor's text for the next launch.

@@ -155,6 +155,8 @@ pub fn run() -> tauri::Result<()> {
             commands::schema,
             commands::run_query,
             commands::stop_query,
+            commands::complete_sql,
+            commands::sql_vocabulary,
             commands::query_history,
             commands::editor_state,
             commands::save_editor_sql,

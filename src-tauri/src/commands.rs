@@ -5,9 +5,10 @@
 use datagata_ipc::{
     DeviceFacts, Profile, TargetingView, WebGpuReport,
     data::{
-        DataStatus, EditorState, ExportDone, ExportRequest, GenerateRequest, HistoryEntry,
-        HistorySearch, ImportRequest, MotherDuckStatus, PivotRequest, QueryRequest, QueryResult,
-        QueryTarget, SaveTableOutcome, SaveTableRequest, SavedTable, TableInfo,
+        CompleteRequest, Completion, DataStatus, EditorState, ExportDone, ExportRequest,
+        GenerateRequest, HistoryEntry, HistorySearch, ImportRequest, MotherDuckStatus,
+        PivotRequest, QueryRequest, QueryResult, QueryTarget, SaveTableOutcome, SaveTableRequest,
+        SavedTable, SqlVocabulary, TableInfo,
     },
 };
 use std::sync::Arc;
@@ -88,6 +89,16 @@ pub async fn run_query(
         None => core.run_query(&request),
     })
     .await
+}
+
+#[tauri::command]
+pub async fn complete_sql(app: AppHandle, request: CompleteRequest) -> Result<Completion, String> {
+    blocking(app, move |core| core.complete_sql(&request)).await
+}
+
+#[tauri::command]
+pub async fn sql_vocabulary(app: AppHandle) -> Result<SqlVocabulary, String> {
+    blocking(app, |core| core.sql_vocabulary()).await
 }
 
 /// Not on the blocking pool: it must get through while every worker runs a query.

@@ -1,7 +1,8 @@
 //! The SQL editor's query history: every statement run from the Query tab, with its target and
 //! how it ended, kept in `query-history.json` in the data directory (outside `imports/`, so no
-//! SQL can read it) and searched per target. Running a statement again moves it to the top
-//! instead of listing it twice; the oldest entries go past [`MAX_ENTRIES`].
+//! SQL can read it) and searched per target, newest first by when each run started. Running a
+//! statement again moves it to the top instead of listing it twice; the oldest entries go past
+//! [`MAX_ENTRIES`].
 
 use std::{
     path::{Path, PathBuf},
@@ -52,11 +53,14 @@ impl QueryHistory {
         }
     }
 
-    /// Adds a run; the same statement on the same target run before is moved up, not repeated.
+    /// Adds a run in the order runs started (a run stopped by the next one ends after it, but
+    /// stays listed before it); the same statement on the same target run before is moved up,
+    /// not repeated.
     pub fn record(&self, entry: HistoryEntry) -> Result<(), HistoryError> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|e| !(e.target == entry.target && e.sql.trim() == entry.sql.trim()));
-        entries.push(entry);
+        let at = entries.partition_point(|e| e.at_ms <= entry.at_ms);
+        entries.insert(at, entry);
         let excess = entries.len().saturating_sub(MAX_ENTRIES);
         entries.drain(..excess);
         self.save(&entries)
@@ -150,6 +154,25 @@ mod tests {
         assert_eq!(cloud.len(), 1);
         assert_eq!(cloud[0].sql, "SELECT 2");
         assert_eq!(reopened.last(QueryTarget::Local).map(|e| e.at_ms), Some(4));
+    }
+
+    #[test]
+    fn runs_are_listed_by_when_they_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = QueryHistory::open(dir.path());
+        // The long run started first and ended last (the second one replaced it).
+        history
+            .record(entry("SELECT 42", QueryTarget::Local, 20))
+            .unwrap();
+        history
+            .record(entry("SELECT long", QueryTarget::Local, 10))
+            .unwrap();
+        let sqls: Vec<String> = history
+            .search(&HistorySearch::default())
+            .into_iter()
+            .map(|e| e.sql)
+            .collect();
+        assert_eq!(sqls, ["SELECT 42", "SELECT long"]);
     }
 
     #[test]

@@ -26,9 +26,10 @@ use std::{
 use datagata_ipc::{
     DeviceFacts, Profile, TargetingView, WebGpuReport,
     data::{
-        DataStatus, ExportDone, ExportRequest, GenerateRequest, HistoryEntry, HistorySearch,
-        ImportRequest, MotherDuckStatus, PivotRequest, QueryRequest, QueryResult, QueryTarget,
-        RunOutcome, SaveTableOutcome, SaveTableRequest, SavedTable, TableInfo,
+        CompleteRequest, Completion, DataStatus, ExportDone, ExportRequest, GenerateRequest,
+        HistoryEntry, HistorySearch, ImportRequest, MotherDuckStatus, PivotRequest, QueryRequest,
+        QueryResult, QueryTarget, RunOutcome, SaveTableOutcome, SaveTableRequest, SavedTable,
+        SqlVocabulary, TableInfo,
     },
     metrics::{MetricsReport, QueryCompleted, TimeRange},
 };
@@ -345,6 +346,7 @@ impl Core {
         request: &QueryRequest,
         id: u64,
     ) -> Result<QueryResult, CoreError> {
+        let started_ms = chrono::Utc::now().timestamp_millis();
         let answer = self.data.run_in_editor(request, id);
         let outcome = match &answer {
             Ok(r) => RunOutcome::Answered {
@@ -360,13 +362,23 @@ impl Core {
         let entry = HistoryEntry {
             sql: request.sql.clone(),
             target: request.target,
-            at_ms: chrono::Utc::now().timestamp_millis(),
+            at_ms: started_ms,
             outcome,
         };
         if let Err(e) = self.history.record(entry) {
             tracing::warn!("{e}");
         }
         Ok(answer?)
+    }
+
+    /// DuckDB's completions for the editor's text before the cursor.
+    pub fn complete_sql(&self, request: &CompleteRequest) -> Result<Completion, CoreError> {
+        Ok(self.data.complete(&request.sql, request.target)?)
+    }
+
+    /// DuckDB's keywords, types and functions, for the editor's highlighting.
+    pub fn sql_vocabulary(&self) -> Result<SqlVocabulary, CoreError> {
+        Ok(self.data.vocabulary()?)
     }
 
     /// Interrupts the editor's run `id` (or whichever is going) inside DuckDB.

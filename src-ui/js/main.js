@@ -3,6 +3,15 @@
 import init from "datagata-ui-wasm";
 // Installs window.datagataWebLLM (small; WebLLM itself is loaded lazily, see webllm.js).
 import "./webllm.js";
+// Installs window.datagataEditor (CodeMirror 6, see editor.js).
+import "./editor.js";
+
+// What the CSP refused, kept for the end-to-end tests (and anyone debugging) to read: the app
+// must work under its policy, not around it.
+window.datagataCspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.datagataCspViolations.push(`${e.violatedDirective}: ${e.blockedURI || "inline"}`);
+});
 
 init({ module_or_path: new URL("datagata_ui_bg.wasm", import.meta.url) }).catch((err) => {
   const el = document.getElementById("boot-error");

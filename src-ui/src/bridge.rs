@@ -1,6 +1,9 @@
 //! The front end's doors to the outside: Tauri's `invoke` (through `window.__TAURI__`, which the
 //! app config exposes), the WebView's WebGPU API (`navigator.gpu`) and the page's WebLLM bridge
-//! (`window.datagataWebLLM`), reached with js-sys so no unstable web-sys bindings are needed.
+//! (`window.datagataWebLLM`) and the SQL editor ([`editor`], `window.datagataEditor`), reached
+//! with js-sys so no unstable web-sys bindings are needed.
+
+pub mod editor;
 
 use datagata_ipc::ai::{ChatMessage, ImportedModel};
 use datagata_ipc::{GpuAdapter, WebGpuReport};

@@ -10,19 +10,40 @@ use datagata_e2e::{App, SAMPLE_ROWS};
 const SHORT: Duration = Duration::from_secs(20);
 const LONG: Duration = Duration::from_secs(90);
 
-/// Replaces the editor's text, as typed.
+/// Replaces the editor's text, as typed: select all, then the keys.
 async fn set_sql(app: &App, sql: &str) {
-    app.fill("#sql-editor", sql).await.unwrap();
+    let content = app
+        .client
+        .wait()
+        .at_most(SHORT)
+        .for_element(fantoccini::Locator::Css("#sql-editor .cm-content"))
+        .await
+        .unwrap();
+    content.click().await.unwrap();
+    // Ctrl+A (the null key releases Ctrl), Delete, then the text.
+    content
+        .send_keys("\u{E009}a\u{E000}\u{E017}")
+        .await
+        .unwrap();
+    content.send_keys(sql).await.unwrap();
 }
 
-/// The editor's text now.
+/// The editor's document now (through the editor itself: its DOM holds only the lines in view).
 async fn sql_text(app: &App) -> String {
-    let editor = app
+    let host = app
         .client
         .find(fantoccini::Locator::Css("#sql-editor"))
         .await
         .unwrap();
-    editor.prop("value").await.unwrap().unwrap_or_default()
+    let value = app
+        .client
+        .execute(
+            "return window.datagataEditor.textOf(arguments[0]);",
+            vec![serde_json::to_value(&host).unwrap()],
+        )
+        .await
+        .unwrap();
+    value.as_str().unwrap_or_default().to_string()
 }
 
 /// Waits until the run under way (if any) is over.
@@ -284,6 +305,7 @@ async fn a_long_query_stops_the_history_reruns_and_the_sql_survives_a_restart() 
     assert_eq!(row_cells(&app, 0).await, ["42"]);
     let meta = newest_history_entry(&app, "SELECT 42 AS answer").await;
     assert!(meta.contains("1 row"), "{meta}");
+    app.screenshot("query-history").await.unwrap();
     assert_eq!(
         history_sqls(&app).await,
         ["SELECT 42 AS answer", endless],
@@ -337,5 +359,145 @@ async fn a_long_query_stops_the_history_reruns_and_the_sql_survives_a_restart() 
         assert!(std::time::Instant::now() < deadline, "{sqls:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    app.close().await.unwrap();
+}
+
+/// The labels of the completion list open now.
+async fn completions(app: &App) -> Vec<String> {
+    let items = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            ".cm-tooltip-autocomplete li .cm-completionLabel",
+        ))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for i in items {
+        out.push(i.prop("textContent").await.unwrap().unwrap_or_default());
+    }
+    out
+}
+
+async fn completion_offers(app: &App, label: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + SHORT;
+    loop {
+        let offered = completions(app).await;
+        if offered.iter().any(|c| c == label) {
+            return offered;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no completion {label}: {offered:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The result grid's column names.
+async fn headers(app: &App) -> Vec<String> {
+    let cells = app
+        .client
+        .find_all(fantoccini::Locator::Css("#results .grid-header .cell.head"))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for c in cells {
+        out.push(c.prop("textContent").await.unwrap().unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_editor_completes_from_duckdb_and_runs_the_statement_at_the_cursor() {
+    let app = App::start().await.expect("the app starts");
+    app.text("#tier", LONG).await.unwrap();
+    app.click("#tab-query").await.unwrap();
+    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
+        .await
+        .unwrap();
+
+    // CodeMirror is styled under the strict CSP (its <style> carries the page's nonce).
+    let editor = app
+        .client
+        .find(fantoccini::Locator::Css("#sql-editor .cm-editor"))
+        .await
+        .unwrap();
+    let display = app
+        .client
+        .execute(
+            "return getComputedStyle(arguments[0]).display;",
+            vec![serde_json::to_value(&editor).unwrap()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(display, "flex", "CodeMirror's own styles did not apply");
+
+    // DuckDB completes a column of taxi, then a table.
+    set_sql(&app, "SELECT fare_am").await;
+    completion_offers(&app, "fare_amount").await;
+    let content = app
+        .client
+        .find(fantoccini::Locator::Css("#sql-editor .cm-content"))
+        .await
+        .unwrap();
+    content.send_keys("\u{E007}").await.unwrap(); // Enter accepts
+    let deadline = std::time::Instant::now() + SHORT;
+    while sql_text(&app).await != "SELECT fare_amount" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            sql_text(&app).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    content.send_keys(" FROM tax").await.unwrap();
+    completion_offers(&app, "taxi").await;
+    app.screenshot("query-completion").await.unwrap();
+    content.send_keys("\u{E007}").await.unwrap();
+
+    // Ctrl+Enter runs the statement the cursor is in, not the whole text.
+    set_sql(&app, "SELECT 1 AS first; SELECT 2 AS second").await;
+    content.send_keys("\u{E009}\u{E007}\u{E000}").await.unwrap();
+    run_finished(&app, "Ctrl+Enter").await;
+    app.text_when("#result-summary", SHORT, |t| t.starts_with("1 row"))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + SHORT;
+    while headers(&app).await != ["second"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            headers(&app).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(row_cells(&app, 0).await, ["2"]);
+
+    // Highlighting knows DuckDB's words: a keyword and a function are marked.
+    set_sql(&app, "SELECT median(fare_amount) FROM taxi").await;
+    let deadline = std::time::Instant::now() + SHORT;
+    loop {
+        let keywords = app.count("#sql-editor .tok-keyword").await.unwrap();
+        let builtins = app.count("#sql-editor .tok-builtin").await.unwrap();
+        if keywords >= 2 && builtins >= 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{keywords} keywords, {builtins} functions highlighted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let violations = app
+        .client
+        .execute("return window.datagataCspViolations;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        violations,
+        serde_json::json!([]),
+        "the CSP refused something"
+    );
     app.close().await.unwrap();
 }

@@ -386,6 +386,24 @@ impl App {
         closed.context("closing the WebDriver session")
     }
 
+    /// Saves what the window shows as `<name>.png` for a person to look at: in
+    /// `DATAGATA_SCREENSHOT_DIR`, else `datagata-e2e-screenshots/` in the system's temp folder
+    /// (never in the repository). Returns the file's path.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let dir = std::env::var_os("DATAGATA_SCREENSHOT_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("datagata-e2e-screenshots"));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .context("taking a screenshot")?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
     /// The last lines the app wrote to stderr.
     pub fn stderr(&self) -> String {
         stderr_tail(&self.stderr_log)

@@ -1,6 +1,6 @@
 //! DuckDB: the app's database file and everything read from or written to it — the synthetic
 //! taxi sample ([`sample`]), TLC file imports ([`import`]), the read-only query runner
-//! ([`guard`] + [`runner`]), pivot tables ([`pivot`]), saved tables in `my_db` ([`my_db`]) and
+//! ([`guard`] + [`runner`]), the editor's completions ([`complete`]), pivot tables ([`pivot`]), saved tables in `my_db` ([`my_db`]) and
 //! MotherDuck ([`motherduck`]).
 //!
 //! # Containment: DuckDB enforces it, the guard only explains
@@ -35,6 +35,7 @@
 //! off as well ([`guard::set_disabled_for_tests`]) to show the engine refuses on its own. Error
 //! text leaving this module for events, LaunchDarkly or a prompt goes through [`public_error`].
 
+pub mod complete;
 pub mod guard;
 pub mod import;
 pub mod lock;

@@ -13,6 +13,7 @@ mod history;
 mod pivot;
 mod saved;
 mod schema;
+mod statement;
 
 use std::ops::Deref;
 use std::rc::Rc;
@@ -436,13 +437,9 @@ pub fn query_view(props: &QueryViewProps) -> Html {
             });
         })
     };
-    let on_run = {
-        let sql = sql.clone();
-        let run_text = run_text.clone();
-        Callback::from(move |()| run_text.emit((*sql).clone()))
-    };
     let on_rerun = {
         let set_sql = set_sql.clone();
+        let run_text = run_text.clone();
         Callback::from(move |text: String| {
             set_sql.emit(text.clone());
             run_text.emit(text);
@@ -484,9 +481,9 @@ pub fn query_view(props: &QueryViewProps) -> Html {
                 <SchemaSidebar schema={ (*schema).clone() } on_pick={ on_pick } />
                 <div class="query-main">
                     <section class="panel" id="editor-panel">
-                        <Editor sql={ AttrValue::from((*sql).clone()) } running={ running.is_some() }
-                            error={ (*query_error).clone() } on_input={ set_sql.clone() } on_run={ on_run }
-                            on_stop={ on_stop }>
+                        <Editor sql={ AttrValue::from((*sql).clone()) } target={ *target }
+                            running={ running.is_some() } error={ (*query_error).clone() }
+                            on_input={ set_sql.clone() } on_run={ run_text.clone() } on_stop={ on_stop }>
                             <label class="inline">{ "Run on " }
                                 <Select id="query-target" options={ targets }
                                     value={ target_value(*target) } onchange={ on_target } />
