@@ -134,6 +134,8 @@ pub fn run() -> tauri::Result<()> {
             focus_main(app);
         }))
         .plugin(tauri_plugin_dialog::init())
+        // Copies from the result grid (the window may write the clipboard, never read it).
+        .plugin(tauri_plugin_clipboard_manager::init())
         // Size, position and maximized state remembered between launches.
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_store::Builder::new().build())

@@ -78,8 +78,18 @@ async fn run_sql(app: &App, sql: &str) -> String {
     }
 }
 
-/// The cell texts of the rendered grid row `row` of `#results`.
+/// The raw values (each cell's title: what DuckDB answered, before the locale's formatting) of
+/// the rendered grid row `row` of `#results`.
 async fn row_cells(app: &App, row: usize) -> Vec<String> {
+    row_attr(app, row, "title").await
+}
+
+/// What the rendered grid row `row` of `#results` shows (the locale's formatting).
+async fn row_shown(app: &App, row: usize) -> Vec<String> {
+    row_attr(app, row, "textContent").await
+}
+
+async fn row_attr(app: &App, row: usize, what: &str) -> Vec<String> {
     let cells = app
         .client
         .find_all(fantoccini::Locator::Css(&format!(
@@ -89,8 +99,13 @@ async fn row_cells(app: &App, row: usize) -> Vec<String> {
         .unwrap();
     let mut out = Vec::new();
     for c in cells {
-        // textContent: WebKitWebDriver's visible-text rule skips the grid's translated rows.
-        out.push(c.prop("textContent").await.unwrap().unwrap_or_default());
+        // Not text(): WebKitWebDriver's visible-text rule skips the grid's translated rows.
+        let value = if what == "textContent" {
+            c.prop(what).await.unwrap()
+        } else {
+            c.attr(what).await.unwrap()
+        };
+        out.push(value.unwrap_or_default());
     }
     out
 }
@@ -499,5 +514,122 @@ async fn the_editor_completes_from_duckdb_and_runs_the_statement_at_the_cursor()
         serde_json::json!([]),
         "the CSP refused something"
     );
+    app.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_grid_sorts_formats_for_the_locale_and_copies_to_the_clipboard() {
+    let app = App::start().await.expect("the app starts");
+    app.text("#tier", LONG).await.unwrap();
+    app.click("#tab-query").await.unwrap();
+    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
+        .await
+        .unwrap();
+    let sql = "SELECT payment_type, count(*) AS trips, DATE '2024-01-15' AS day \
+               FROM taxi GROUP BY 1 ORDER BY 1";
+    let summary = run_sql(&app, sql).await;
+    assert!(summary.starts_with("4 rows"), "{summary}");
+    let first = row_cells(&app, 0).await;
+    assert_eq!(first[0], "1");
+    assert_eq!(first[2], "2024-01-15");
+    // Shown the locale's way: the count grouped, the date in words (the raw value stays in the title).
+    let language = app
+        .client
+        .execute("return navigator.language;", vec![])
+        .await
+        .unwrap();
+    let shown = row_shown(&app, 0).await;
+    if language.as_str().is_some_and(|l| l.starts_with("en")) {
+        let trips: u64 = first[1].parse().unwrap();
+        assert_eq!(
+            shown[1],
+            format!("{},{:03}", trips / 1000, trips % 1000),
+            "{shown:?}"
+        );
+        assert_eq!(shown[2], "Jan 15, 2024", "{shown:?}");
+    } else {
+        assert_ne!(shown[2], first[2], "{language}: {shown:?}");
+    }
+
+    // A header click sorts by that column, descending on the second click.
+    app.click("#results .cell.head[data-column=\"trips\"] button.sort")
+        .await
+        .unwrap();
+    app.click("#results .cell.head[data-column=\"trips\"] button.sort")
+        .await
+        .unwrap();
+    let sorted = app
+        .client
+        .find(fantoccini::Locator::Css(
+            "#results .cell.head[data-column=\"trips\"]",
+        ))
+        .await
+        .unwrap()
+        .attr("aria-sort")
+        .await
+        .unwrap();
+    assert_eq!(sorted.as_deref(), Some("descending"));
+    let mut trips = Vec::new();
+    for row in 0..4 {
+        trips.push(row_cells(&app, row).await[1].parse::<u64>().unwrap());
+    }
+    assert!(trips.windows(2).all(|w| w[0] >= w[1]), "{trips:?}");
+    assert_eq!(
+        row_cells(&app, 0).await[0],
+        "1",
+        "card payments are the most"
+    );
+
+    // Copy all rows as TSV: the clipboard has the header and the rows as sorted.
+    app.click("#results-copy-tsv").await.unwrap();
+    app.text_when("#results-copy-status", SHORT, |t| {
+        t.contains("Copied 4 rows")
+    })
+    .await
+    .unwrap();
+    let tsv = app
+        .clipboard_when(SHORT, |t| t.starts_with("payment_type\ttrips\tday\n"))
+        .await
+        .unwrap();
+    let lines: Vec<&str> = tsv.lines().collect();
+    assert_eq!(lines.len(), 5, "{tsv:?}");
+    assert_eq!(lines[1], format!("1\t{}\t2024-01-15", trips[0]));
+
+    // A cell, then Shift+click to a rectangle, copied with Ctrl+C in the grid.
+    app.click("#results-cell-0-1").await.unwrap();
+    let grid = app
+        .client
+        .find(fantoccini::Locator::Css("#results .grid-scroll"))
+        .await
+        .unwrap();
+    // Shift+Down twice and Shift+Right: rows 0–2, columns 1–2.
+    grid.send_keys("\u{E008}\u{E015}\u{E015}\u{E014}\u{E000}")
+        .await
+        .unwrap();
+    grid.send_keys("\u{E009}c\u{E000}").await.unwrap();
+    let copied = app
+        .clipboard_when(SHORT, |t| {
+            t.lines().count() == 3 && !t.contains("payment_type")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        copied,
+        format!(
+            "{}\t2024-01-15\n{}\t2024-01-15\n{}\t2024-01-15\n",
+            trips[0], trips[1], trips[2]
+        )
+    );
+    let status = app.text("#results-copy-status", SHORT).await.unwrap();
+    assert_eq!(status, "Copied 3 rows × 2 columns");
+
+    // CSV of everything, and the SQL.
+    app.click("#results-copy-csv").await.unwrap();
+    app.clipboard_when(SHORT, |t| t.starts_with("payment_type,trips,day\n1,"))
+        .await
+        .unwrap();
+    app.click("#results-copy-sql").await.unwrap();
+    app.clipboard_when(SHORT, |t| t == sql).await.unwrap();
+    app.screenshot("query-grid").await.unwrap();
     app.close().await.unwrap();
 }

@@ -404,6 +404,33 @@ impl App {
         Ok(path)
     }
 
+    /// Waits up to `timeout` for the system clipboard (the X server's, under Xvfb) to hold text
+    /// that satisfies `done`, and returns it.
+    pub async fn clipboard_when(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<String> {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::new();
+        loop {
+            let read = tokio::task::spawn_blocking(|| {
+                arboard::Clipboard::new().and_then(|mut c| c.get_text())
+            })
+            .await?;
+            if let Ok(text) = read {
+                if done(&text) {
+                    return Ok(text);
+                }
+                last = text;
+            }
+            if Instant::now() > deadline {
+                bail!("the clipboard never held what was expected; last: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
     /// The last lines the app wrote to stderr.
     pub fn stderr(&self) -> String {
         stderr_tail(&self.stderr_log)

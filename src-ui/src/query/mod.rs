@@ -10,10 +10,12 @@ mod editor;
 mod export;
 mod grid;
 mod history;
+mod locale;
 mod pivot;
 mod saved;
 mod schema;
 mod statement;
+mod table;
 
 use std::ops::Deref;
 use std::rc::Rc;
