@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod profile;
 pub mod query;
 
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
@@ -20,6 +21,19 @@ enum Tab {
     Ask,
     Metrics,
 }
+
+/// The tabs: which view, the tab's id, its label, the id of the panel it controls.
+const TABS: [(Tab, &str, &str, &str); 4] = [
+    (
+        Tab::Dashboard,
+        "tab-dashboard",
+        "Dashboard",
+        "panel-dashboard",
+    ),
+    (Tab::Query, "tab-query", "Query", "panel-query"),
+    (Tab::Ask, "tab-ask", "Ask", "panel-ask"),
+    (Tab::Metrics, "tab-metrics", "Metrics", "panel-metrics"),
+];
 
 /// The app shell: header, the tab bar and the views. The dashboard is the default view; the
 /// Query view mounts on its first visit and then stays mounted (hidden) so its result survives;
@@ -52,12 +66,12 @@ pub fn app() -> Html {
     let query_opened = use_state(|| false);
     let ask_opened = use_state(|| false);
     let metrics_opened = use_state(|| false);
-    let choose = |t: Tab| {
+    let open = {
         let tab = tab.clone();
         let query_opened = query_opened.clone();
         let ask_opened = ask_opened.clone();
         let metrics_opened = metrics_opened.clone();
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |t: Tab| {
             if t == Tab::Query && !*query_opened {
                 query_opened.set(true);
             }
@@ -70,11 +84,40 @@ pub fn app() -> Html {
             tab.set(t);
         })
     };
-    let tab_button = |t: Tab, id: &'static str, label: &'static str| {
+    // The tab bar follows WAI-ARIA's tabs pattern: one tab in the tab order (the open one),
+    // arrow keys move between tabs and open them, Home/End go to the first/last.
+    let onkeydown = {
+        let open = open.clone();
+        let current = *tab;
+        Callback::from(move |e: KeyboardEvent| {
+            let at = TABS.iter().position(|(t, ..)| *t == current).unwrap_or(0);
+            let next = match e.key().as_str() {
+                "ArrowRight" => (at + 1) % TABS.len(),
+                "ArrowLeft" => (at + TABS.len() - 1) % TABS.len(),
+                "Home" => 0,
+                "End" => TABS.len() - 1,
+                _ => return,
+            };
+            e.prevent_default();
+            let (t, id, ..) = TABS[next];
+            open.emit(t);
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(id))
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        })
+    };
+    let tab_button = |(t, id, label, panel): (Tab, &'static str, &'static str, &'static str)| {
         let selected = *tab == t;
+        let open = open.clone();
         html! {
             <button id={ id } type="button" role="tab" class={ classes!("tab", selected.then_some("active")) }
-                aria-selected={ selected.to_string() } onclick={ choose(t) }>{ label }</button>
+                aria-selected={ selected.to_string() } aria-controls={ panel }
+                tabindex={ if selected { "0" } else { "-1" } }
+                onclick={ Callback::from(move |_: MouseEvent| open.emit(t)) }>{ label }</button>
         }
     };
     html! {
@@ -83,32 +126,33 @@ pub fn app() -> Html {
                 <img class="logo" src="icon.png" alt="" />
                 <h1>{ "DataGata" }</h1>
                 <span class="tagline">{ "NYC-taxi questions, answered by local or cloud AI" }</span>
-                <nav class="tabs" role="tablist">
-                    { tab_button(Tab::Dashboard, "tab-dashboard", "Dashboard") }
-                    { tab_button(Tab::Query, "tab-query", "Query") }
-                    { tab_button(Tab::Ask, "tab-ask", "Ask") }
-                    { tab_button(Tab::Metrics, "tab-metrics", "Metrics") }
+                <nav class="tabs" role="tablist" aria-label="Views" onkeydown={ onkeydown }>
+                    { for TABS.iter().copied().map(tab_button) }
                 </nav>
             </header>
             <main>
-                <div class="view" hidden={ *tab != Tab::Dashboard }>
+                <div class="view" id="panel-dashboard" role="tabpanel" aria-labelledby="tab-dashboard"
+                    hidden={ *tab != Tab::Dashboard }>
                     <dashboard::Dashboard webgpu_reported={ *webgpu_reported } />
                 </div>
-                if *query_opened {
-                    <div class="view" hidden={ *tab != Tab::Query }>
+                <div class="view" id="panel-query" role="tabpanel" aria-labelledby="tab-query"
+                    hidden={ *tab != Tab::Query }>
+                    if *query_opened {
                         <query::QueryView active={ *tab == Tab::Query } />
-                    </div>
-                }
-                if *ask_opened {
-                    <div class="view" hidden={ *tab != Tab::Ask }>
+                    }
+                </div>
+                <div class="view" id="panel-ask" role="tabpanel" aria-labelledby="tab-ask"
+                    hidden={ *tab != Tab::Ask }>
+                    if *ask_opened {
                         <ai::AskView active={ *tab == Tab::Ask } />
-                    </div>
-                }
-                if *metrics_opened {
-                    <div class="view" hidden={ *tab != Tab::Metrics }>
+                    }
+                </div>
+                <div class="view" id="panel-metrics" role="tabpanel" aria-labelledby="tab-metrics"
+                    hidden={ *tab != Tab::Metrics }>
+                    if *metrics_opened {
                         <metrics::MetricsView active={ *tab == Tab::Metrics } />
-                    </div>
-                }
+                    }
+                </div>
             </main>
         </div>
     }

@@ -209,3 +209,48 @@ async fn providers_reasons_choice_and_model_folders() {
 
     app.close().await.unwrap();
 }
+
+/// The Ask tab's empty state offers example questions; one click asks it, and Ctrl+Enter in
+/// the question box asks too (each is a question the Metrics view then counts).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_example_question_asks_with_one_click_and_ctrl_enter_asks() {
+    let app = App::start().await.expect("the app starts");
+    app.text("#tier", LONG).await.unwrap();
+    open_ask(&app).await;
+    app.text("#ai-examples", LONG).await.unwrap();
+    let example = app.text("#ai-example-0", SHORT).await.unwrap();
+    app.click("#ai-example-0").await.unwrap();
+    let error = app.text("#ai-error", SHORT).await.unwrap();
+    assert!(error.contains("no token"), "{error}");
+    let question = app
+        .client
+        .find(fantoccini::Locator::Css("#ai-question"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(question.as_deref(), Some(example.as_str()));
+
+    app.fill("#ai-question", "Which borough has the most pickups?")
+        .await
+        .unwrap();
+    let question = app
+        .client
+        .find(fantoccini::Locator::Css("#ai-question"))
+        .await
+        .unwrap();
+    question
+        .send_keys("\u{E009}\u{E007}\u{E000}")
+        .await
+        .unwrap();
+    // Both questions were asked: the Metrics view counts two.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.click("#tab-metrics").await.unwrap();
+    let total = app
+        .text_when("#metrics-total", LONG, |t| t.starts_with('2'))
+        .await
+        .unwrap();
+    assert!(total.starts_with("2 "), "{total}");
+    app.close().await.unwrap();
+}

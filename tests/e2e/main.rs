@@ -2,6 +2,7 @@
 
 use std::{process::Command, time::Duration};
 
+mod access;
 mod ask;
 mod instance;
 mod metrics;

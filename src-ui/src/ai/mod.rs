@@ -36,6 +36,14 @@ struct ChoiceArgs {
     choice: ProviderChoice,
 }
 
+/// Questions offered before the first one is asked (each about the `taxi` table as it is).
+const EXAMPLES: [&str; 4] = [
+    "How many trips are there?",
+    "What is the average fare by payment type?",
+    "Which hour of the day has the most pickups?",
+    "What is the average tip by pickup borough?",
+];
+
 fn textarea_value(e: &InputEvent) -> String {
     e.target_unchecked_into::<HtmlTextAreaElement>().value()
 }
@@ -145,10 +153,10 @@ pub fn ask_view(props: &AskViewProps) -> Html {
         Callback::from(move |e: InputEvent| question.set(textarea_value(&e)))
     };
     let chosen = view.as_ref().map(|v| v.chosen);
-    let on_ask = {
-        let (steps, question, dispatch) = (steps.clone(), question.clone(), flow.dispatcher());
-        Callback::from(move |_: MouseEvent| {
-            let text = question.trim().to_string();
+    let ask_text = {
+        let (steps, dispatch) = (steps.clone(), flow.dispatcher());
+        Callback::from(move |text: String| {
+            let text = text.trim().to_string();
             if text.is_empty() {
                 return dispatch.dispatch(Action::Notice("Write a question first.".into()));
             }
@@ -156,6 +164,41 @@ pub fn ask_view(props: &AskViewProps) -> Html {
                 return dispatch.dispatch(Action::Notice("The AI panel has not loaded.".into()));
             };
             wasm_bindgen_futures::spawn_local(steps.clone().ask(text, choice, None));
+        })
+    };
+    let on_ask = {
+        let (ask_text, question) = (ask_text.clone(), question.clone());
+        Callback::from(move |_: MouseEvent| ask_text.emit((*question).clone()))
+    };
+    let busy = flow.busy() || loader.loading();
+    // Ctrl/Cmd+Enter in the question asks it.
+    let on_question_key = {
+        let (ask_text, question) = (ask_text.clone(), question.clone());
+        let can_ask = !busy && chosen.is_some();
+        Callback::from(move |e: KeyboardEvent| {
+            if (e.ctrl_key() || e.meta_key()) && e.key() == "Enter" {
+                e.prevent_default();
+                if can_ask {
+                    ask_text.emit((*question).clone());
+                }
+            }
+        })
+    };
+    let on_example = {
+        let (ask_text, question) = (ask_text.clone(), question.clone());
+        Callback::from(move |text: String| {
+            question.set(text.clone());
+            ask_text.emit(text);
+        })
+    };
+    let sql_copied = use_state(|| None::<Result<(), String>>);
+    let on_copy_sql = {
+        let (sql, sql_copied) = (flow.sql.clone(), sql_copied.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (sql, sql_copied) = (sql.clone(), sql_copied.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                sql_copied.set(Some(crate::query::copy_to_clipboard(&sql).await));
+            });
         })
     };
     let on_stop = {
@@ -226,7 +269,6 @@ pub fn ask_view(props: &AskViewProps) -> Html {
         })
     };
 
-    let busy = flow.busy() || loader.loading();
     let local_prompt = flow
         .prepared
         .as_ref()
@@ -258,16 +300,35 @@ pub fn ask_view(props: &AskViewProps) -> Html {
                 }
             </section>
             <section class="panel" id="ai-question-panel">
-                <h2>{ "Ask a question" }</h2>
+                <h2><label for="ai-question">{ "Ask a question" }</label></h2>
                 <textarea id="ai-question" class="ai-question" rows="3" value={ (*question).clone() } oninput={ on_question }
+                    onkeydown={ on_question_key }
                     placeholder="e.g. Which 5 pickup zones had the highest average tip in January?" />
+                if flow.prepared.is_none() && flow.shown.is_none() {
+                    <div class="examples" id="ai-examples" role="group" aria-label="Example questions">
+                        <span class="muted">{ "Try: " }</span>
+                        { for EXAMPLES.iter().enumerate().map(|(i, q)| {
+                            let on_example = on_example.clone();
+                            html! {
+                                <button type="button" class="example" id={ format!("ai-example-{i}") }
+                                    disabled={ busy || chosen.is_none() }
+                                    onclick={ Callback::from(move |_: MouseEvent| on_example.emit(q.to_string())) }>
+                                    { *q }
+                                </button>
+                            }
+                        }) }
+                    </div>
+                }
                 <div class="toolbar">
                     <button id="ai-ask" type="button" class="primary" disabled={ busy || chosen.is_none() } onclick={ on_ask }>
                         { "Ask" }
                     </button>
-                    if let Some(text) = flow.stage.busy_text() {
-                        <span class="busy" id="ai-busy">{ text }</span>
-                    }
+                    <span class="hint muted">{ "Ctrl+Enter / ⌘+Enter asks" }</span>
+                    <span role="status" aria-live="polite">
+                        if let Some(text) = flow.stage.busy_text() {
+                            <span class="busy" id="ai-busy">{ text }</span>
+                        }
+                    </span>
                     if flow.stage == Stage::Generating {
                         <button id="ai-stop" type="button" onclick={ on_stop }>{ "Stop" }</button>
                     }
@@ -293,11 +354,22 @@ pub fn ask_view(props: &AskViewProps) -> Html {
                     <div class="toolbar">
                         <button id="ai-run" type="button" class="primary" onclick={ on_run }
                             disabled={ busy || flow.sql.trim().is_empty() }>{ "Run" }</button>
+                        <button id="ai-copy-sql" type="button" onclick={ on_copy_sql }
+                            disabled={ flow.sql.trim().is_empty() }>{ "Copy SQL" }</button>
+                        <span role="status" aria-live="polite" id="ai-copy-status">
+                            { match &*sql_copied {
+                                Some(Ok(())) => html! { <span class="ok">{ "Copied the SQL" }</span> },
+                                Some(Err(e)) => html! { <span class="error">{ format!("Copying failed: {e}") }</span> },
+                                None => html! {},
+                            } }
+                        </span>
                     </div>
                 }
-                if let Some(e) = &flow.error {
-                    <p class="error" id="ai-error">{ e.clone() }</p>
-                }
+                <div role="alert">
+                    if let Some(e) = &flow.error {
+                        <p class="error" id="ai-error">{ e.clone() }</p>
+                    }
+                </div>
                 if can_retry {
                     <button id="ai-retry" type="button" disabled={ busy } onclick={ on_retry }>
                         { "Retry with the error" }

@@ -128,6 +128,7 @@ fn motherduck_line(props: &MotherDuckLineProps) -> Html {
             <span class="label">{ "MotherDuck: " }</span>
             <span class={ classes!("md-status", class) } id="motherduck-status">{ text }</span>
             <input id="motherduck-token" type="password" autocomplete="off" value={ (*token).clone() }
+                aria-label="MotherDuck token"
                 placeholder="token (leave empty to use the saved one)" oninput={ on_token } />
             <button id="motherduck-connect" type="button" disabled={ *connecting } onclick={ on_connect }>
                 { "Connect" }

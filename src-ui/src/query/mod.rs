@@ -33,7 +33,7 @@ use crate::{bridge, machine::NoArgs};
 use data::{DataManage, OriginBadge};
 use editor::Editor;
 use export::ExportBar;
-pub(crate) use grid::ResultGrid;
+pub(crate) use grid::{ResultGrid, copy_to_clipboard};
 use history::HistoryPanel;
 use pivot::PivotPanel;
 use saved::SavePanel;
