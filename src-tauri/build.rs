@@ -59,6 +59,8 @@ fn main() {
                 "complete_sql",
                 "sql_vocabulary",
                 "query_history",
+                "ui_settings",
+                "set_theme",
                 "editor_state",
                 "save_editor_sql",
                 "generate_sample",

@@ -38,6 +38,10 @@ pub mod command {
     pub const COMPLETE_SQL: &str = "complete_sql";
     /// `sql_vocabulary() -> SqlVocabulary`: DuckDB's keywords, types and functions.
     pub const SQL_VOCABULARY: &str = "sql_vocabulary";
+    /// `ui_settings() -> UiSettings`: how the window looks (the theme).
+    pub const UI_SETTINGS: &str = "ui_settings";
+    /// `set_theme(theme: Theme) -> UiSettings`: saved for the next launches.
+    pub const SET_THEME: &str = "set_theme";
     /// `editor_state() -> EditorState`: the editor's text from the last session.
     pub const EDITOR_STATE: &str = "editor_state";
     /// `save_editor_sql(sql: String) -> ()`: keeps the editor's text for the next launch.
@@ -411,4 +415,21 @@ mod tests {
         assert_eq!(back.memory_gib(), 16.0);
         assert!(back.webgpu.unwrap().usable());
     }
+}
+
+/// The window's colours: the system's (`prefers-color-scheme`), or always light or dark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// How the window looks, as the person chose in Settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UiSettings {
+    pub theme: Theme,
 }

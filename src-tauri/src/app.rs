@@ -160,6 +160,8 @@ pub fn run() -> tauri::Result<()> {
             commands::complete_sql,
             commands::sql_vocabulary,
             commands::query_history,
+            commands::ui_settings,
+            commands::set_theme,
             commands::editor_state,
             commands::save_editor_sql,
             commands::generate_sample,

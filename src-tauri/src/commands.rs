@@ -3,7 +3,7 @@
 //! `src-tauri/capabilities/default.json` allows exactly these. Errors cross IPC as their message.
 
 use datagata_ipc::{
-    DeviceFacts, Profile, TargetingView, WebGpuReport,
+    DeviceFacts, Profile, TargetingView, Theme, UiSettings, WebGpuReport,
     data::{
         CompleteRequest, Completion, DataStatus, EditorState, ExportDone, ExportRequest,
         GenerateRequest, HistoryEntry, HistorySearch, ImportRequest, MotherDuckStatus,
@@ -110,6 +110,19 @@ pub fn stop_query(core: State<'_, Arc<Core>>, run: Option<u64>) -> bool {
 #[tauri::command]
 pub fn query_history(core: State<'_, Arc<Core>>, search: HistorySearch) -> Vec<HistoryEntry> {
     core.query_history(&search)
+}
+
+#[tauri::command]
+pub fn ui_settings(app: AppHandle) -> UiSettings {
+    UiSettings {
+        theme: settings::load_theme(&app),
+    }
+}
+
+#[tauri::command]
+pub fn set_theme(app: AppHandle, theme: Theme) -> Result<UiSettings, String> {
+    settings::save_theme(&app, theme)?;
+    Ok(UiSettings { theme })
 }
 
 #[tauri::command]

@@ -1,9 +1,9 @@
-//! What the app remembers between launches: the person's profile, AI provider choice and the
-//! SQL editor's text, in
+//! What the app remembers between launches: the person's profile, AI provider choice, the
+//! SQL editor's text and the theme, in
 //! tauri-plugin-store's `settings.json` in the data directory. The window's commands save here;
 //! the shell reads it at start.
 
-use datagata_ipc::{Profile, ai::ProviderChoice};
+use datagata_ipc::{Profile, Theme, ai::ProviderChoice};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
 
@@ -14,6 +14,7 @@ pub fn settings_path() -> std::path::PathBuf {
 const PROFILE_KEY: &str = "profile";
 const PROVIDER_KEY: &str = "aiProvider";
 const EDITOR_SQL_KEY: &str = "editorSql";
+const THEME_KEY: &str = "theme";
 /// The longest editor text kept (a pasted dump is not worth a slow settings file).
 pub const EDITOR_SQL_MAX_CHARS: usize = 200_000;
 
@@ -74,4 +75,22 @@ pub fn save_editor_sql<R: Runtime>(app: &AppHandle<R>, sql: &str) -> Result<(), 
     store
         .save()
         .map_err(|e| format!("saving the editor's SQL failed: {e}"))
+}
+
+/// The theme chosen in Settings (the system's until one is).
+pub fn load_theme<R: Runtime>(app: &AppHandle<R>) -> Theme {
+    app.store(settings_path())
+        .ok()
+        .and_then(|s| s.get(THEME_KEY))
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// Saves the theme for the next launches.
+pub fn save_theme<R: Runtime>(app: &AppHandle<R>, theme: Theme) -> Result<(), String> {
+    let store = app.store(settings_path()).map_err(|e| e.to_string())?;
+    store.set(THEME_KEY, serde_json::json!(theme));
+    store
+        .save()
+        .map_err(|e| format!("saving the theme failed: {e}"))
 }

@@ -93,7 +93,7 @@ pub fn dashboard(props: &DashboardProps) -> Html {
                             if let Some(e) = &*save_error { <p class="error" id="profile-error">{ e.clone() }</p> }
                         </section>
                         { features(v) }
-                        { about(v) }
+                        { about(v, "about") }
                     </>
                 },
             } }
@@ -123,16 +123,17 @@ fn feature_rows(v: &TargetingView) -> Vec<(&'static str, &'static str, Option<&F
     ]
 }
 
-/// Version, the flag source, and where the data and the logs are.
-fn about(v: &TargetingView) -> Html {
+/// Version, the flag source, and where the data and the logs are (also in Settings): element
+/// ids start with `prefix`.
+pub(crate) fn about(v: &TargetingView, prefix: &str) -> Html {
     html! {
-        <section class="panel" id="about-panel">
+        <section class="panel" id={ format!("{prefix}-panel") }>
             <h2>{ "About" }</h2>
             <dl class="facts">
-                <dt>{ "Version" }</dt><dd id="about-version">{ v.about.version.clone() }</dd>
-                <dt>{ "Flags from" }</dt><dd id="about-flags">{ v.source.detail.clone() }</dd>
-                <dt>{ "Data folder" }</dt><dd id="about-data-dir"><code>{ v.about.data_dir.clone() }</code></dd>
-                <dt>{ "Log files" }</dt><dd id="about-log-dir"><code>{ v.about.log_dir.clone() }</code></dd>
+                <dt>{ "Version" }</dt><dd id={ format!("{prefix}-version") }>{ v.about.version.clone() }</dd>
+                <dt>{ "Flags from" }</dt><dd id={ format!("{prefix}-flags") }>{ v.source.detail.clone() }</dd>
+                <dt>{ "Data folder" }</dt><dd id={ format!("{prefix}-data-dir") }><code>{ v.about.data_dir.clone() }</code></dd>
+                <dt>{ "Log files" }</dt><dd id={ format!("{prefix}-log-dir") }><code>{ v.about.log_dir.clone() }</code></dd>
             </dl>
         </section>
     }

@@ -9,6 +9,7 @@ pub mod machine;
 pub mod metrics;
 pub mod profile;
 pub mod query;
+pub mod settings;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -20,10 +21,11 @@ enum Tab {
     Query,
     Ask,
     Metrics,
+    Settings,
 }
 
 /// The tabs: which view, the tab's id, its label, the id of the panel it controls.
-const TABS: [(Tab, &str, &str, &str); 4] = [
+const TABS: [(Tab, &str, &str, &str); 5] = [
     (
         Tab::Dashboard,
         "tab-dashboard",
@@ -33,6 +35,7 @@ const TABS: [(Tab, &str, &str, &str); 4] = [
     (Tab::Query, "tab-query", "Query", "panel-query"),
     (Tab::Ask, "tab-ask", "Ask", "panel-ask"),
     (Tab::Metrics, "tab-metrics", "Metrics", "panel-metrics"),
+    (Tab::Settings, "tab-settings", "Settings", "panel-settings"),
 ];
 
 /// The app shell: header, the tab bar and the views. The dashboard is the default view; the
@@ -61,6 +64,8 @@ pub fn app() -> Html {
                 }
                 webgpu_reported.set(true);
             });
+            // The theme saved in Settings (the system's until one is chosen).
+            wasm_bindgen_futures::spawn_local(settings::restore_theme());
         });
     }
     let query_opened = use_state(|| false);
@@ -152,6 +157,10 @@ pub fn app() -> Html {
                     if *metrics_opened {
                         <metrics::MetricsView active={ *tab == Tab::Metrics } />
                     }
+                </div>
+                <div class="view" id="panel-settings" role="tabpanel" aria-labelledby="tab-settings"
+                    hidden={ *tab != Tab::Settings }>
+                    <settings::SettingsView active={ *tab == Tab::Settings } />
                 </div>
             </main>
         </div>

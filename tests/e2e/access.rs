@@ -10,7 +10,7 @@ const SHORT: Duration = Duration::from_secs(20);
 const LONG: Duration = Duration::from_secs(90);
 
 /// axe-core's bundle from the repository's node_modules (scripts/setup runs npm ci).
-fn axe_source() -> String {
+pub(crate) fn axe_source() -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(&path)
@@ -18,7 +18,7 @@ fn axe_source() -> String {
 }
 
 /// Runs axe on the page as it is now; returns the serious and critical violations, described.
-async fn audit(app: &App, axe: &str, view: &str) -> Vec<String> {
+pub(crate) async fn audit(app: &App, axe: &str, view: &str) -> Vec<String> {
     app.client
         .execute(
             &format!("if (!window.axe) {{ {axe} }} return true;"),

@@ -8,6 +8,7 @@ mod instance;
 mod metrics;
 mod native;
 mod query;
+mod settings;
 
 use datagata_e2e::{App, app_binary};
 use datagata_ipc::DeviceFacts;
