@@ -3,6 +3,7 @@
 //! (`window.datagataWebLLM`) and the SQL editor ([`editor`], `window.datagataEditor`), reached
 //! with js-sys so no unstable web-sys bindings are needed.
 
+pub mod dialog;
 pub mod editor;
 
 use datagata_ipc::ai::{ChatMessage, ImportedModel};

@@ -633,3 +633,70 @@ async fn the_grid_sorts_formats_for_the_locale_and_copies_to_the_clipboard() {
     app.screenshot("query-grid").await.unwrap();
     app.close().await.unwrap();
 }
+
+/// Files dropped on the Query tab are imported. The drop is Tauri's own window event
+/// (`tauri://drag-drop`, what the WebView sends when files are dropped on it), emitted here
+/// from the page: an X drag between applications cannot be made under Xvfb by WebDriver.
+#[tokio::test(flavor = "multi_thread")]
+async fn files_dropped_on_the_query_tab_are_imported() {
+    let app = App::start().await.expect("the app starts");
+    app.text("#tier", LONG).await.unwrap();
+    app.click("#tab-query").await.unwrap();
+    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("yellow_tripdata_2024-02.csv");
+    std::fs::write(
+        &file,
+        "VendorID,tpep_pickup_datetime,fare_amount\n\
+         1,2024-02-01 08:00:00,12.5\n2,2024-02-01 09:30:00,30\n1,2024-02-02 23:10:00,8\n",
+    )
+    .unwrap();
+    // The buttons for the native dialogs are there (the dialogs themselves are the system's).
+    assert_eq!(app.count("#import-choose").await.unwrap(), 1);
+    assert_eq!(
+        app.count("#export-choose").await.unwrap(),
+        0,
+        "no result yet"
+    );
+
+    app.client
+        .execute(
+            "window.__TAURI__.event.emit('tauri://drag-enter', { paths: [arguments[0]], position: { x: 5, y: 5 } });",
+            vec![serde_json::json!(file.display().to_string())],
+        )
+        .await
+        .unwrap();
+    app.text("#drop-hint", SHORT).await.unwrap();
+    app.client
+        .execute(
+            "window.__TAURI__.event.emit('tauri://drag-drop', { paths: [arguments[0]], position: { x: 5, y: 5 } });",
+            vec![serde_json::json!(file.display().to_string())],
+        )
+        .await
+        .unwrap();
+    let origin = app
+        .text_when("#data-origin", LONG, |t| {
+            t.contains("yellow_tripdata_2024-02.csv")
+        })
+        .await;
+    let origin = match origin {
+        Ok(o) => o,
+        Err(e) => panic!(
+            "not imported ({e}): {:?}",
+            app.text("#data-error", Duration::from_secs(1)).await
+        ),
+    };
+    assert!(!origin.contains("synthetic"), "{origin}");
+    assert_eq!(app.count("#drop-hint").await.unwrap(), 0);
+    let summary = run_sql(
+        &app,
+        "SELECT count(*) AS n, sum(fare_amount) AS fares FROM taxi",
+    )
+    .await;
+    assert!(summary.starts_with("1 row"), "{summary}");
+    assert_eq!(row_cells(&app, 0).await, ["3", "50.5"]);
+    assert_eq!(app.count("#export-choose").await.unwrap(), 1);
+    app.close().await.unwrap();
+}

@@ -12,7 +12,7 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::{Choice, RequestArgs, Select, input_value};
-use crate::bridge;
+use crate::bridge::{self, dialog};
 
 #[derive(Serialize)]
 struct TokenArgs {
@@ -141,7 +141,17 @@ fn motherduck_line(props: &MotherDuckLineProps) -> Html {
 pub struct DataManageProps {
     /// Called with the database's new state after a generate or import succeeded.
     pub on_status: Callback<DataStatus>,
+    /// Files dropped on the Query tab (a new number each drop): imported at once, in the mode
+    /// chosen here.
+    #[prop_or_default]
+    pub dropped: Option<(u64, Vec<String>)>,
 }
+
+/// What the Open dialog shows when choosing TLC files.
+const TLC_FILES: [dialog::Filter; 1] = [dialog::Filter {
+    name: "TLC trip files (Parquet, CSV)",
+    extensions: &["parquet", "csv", "gz"],
+}];
 
 /// "a.parquet, b.csv" or one path a line → the paths, without blanks or surrounding quotes.
 fn split_paths(text: &str) -> Vec<String> {
@@ -229,10 +239,9 @@ pub fn data_manage(props: &DataManageProps) -> Html {
             }
         })
     };
-    let on_import = {
-        let (paths, mode, error) = (paths.clone(), mode.clone(), error.clone());
-        Callback::from(move |_: MouseEvent| {
-            let list = split_paths(&paths);
+    let import = {
+        let (mode, error) = (mode.clone(), error.clone());
+        Callback::from(move |list: Vec<String>| {
             if list.is_empty() {
                 error.set(Some(
                     "Enter the absolute path of at least one TLC Parquet or CSV file.".into(),
@@ -252,13 +261,48 @@ pub fn data_manage(props: &DataManageProps) -> Html {
             }
         })
     };
+    let on_import = {
+        let (paths, import) = (paths.clone(), import.clone());
+        Callback::from(move |_: MouseEvent| import.emit(split_paths(&paths)))
+    };
+    let on_choose = {
+        let (paths, error) = (paths.clone(), error.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (paths, error) = (paths.clone(), error.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match dialog::pick_files("Import TLC trip files", &TLC_FILES).await {
+                    Ok(picked) if !picked.is_empty() => {
+                        let mut list = split_paths(&paths);
+                        list.extend(picked);
+                        paths.set(list.join("\n"));
+                    }
+                    Ok(_) => {}
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let open = use_state(|| false);
+    {
+        // Dropped files: shown in the form, the panel opened, and imported.
+        let (paths, import, open) = (paths.clone(), import.clone(), open.clone());
+        use_effect_with(props.dropped.clone(), move |dropped| {
+            if let Some((_, list)) = dropped
+                && !list.is_empty()
+            {
+                paths.set(list.join("\n"));
+                open.set(true);
+                import.emit(list.clone());
+            }
+        });
+    }
     let working = busy.is_some();
     let modes = vec![
         Choice::new("replace", "replace taxi"),
         Choice::new("append", "append to taxi"),
     ];
     html! {
-        <details class="data-manage" id="data-manage">
+        <details class="data-manage" id="data-manage" open={ *open }>
             <summary>{ "Manage data: generate a sample or import TLC files" }</summary>
             <div class="manage-forms">
                 <fieldset>
@@ -286,13 +330,21 @@ pub fn data_manage(props: &DataManageProps) -> Html {
                         <Select id="import-mode" options={ modes } onchange={ on_mode }
                             value={ if *mode == ImportMode::Append { "append" } else { "replace" } } />
                     </label>
+                    <button id="import-choose" type="button" disabled={ working } onclick={ on_choose }>
+                        { "Choose files…" }
+                    </button>
                     <button id="import-run" type="button" disabled={ working } onclick={ on_import }>
                         { "Import" }
                     </button>
+                    <p class="muted small">{ "Or drop the files anywhere on the Query tab." }</p>
                 </fieldset>
             </div>
-            if let Some(text) = &*busy { <p class="busy" id="data-busy">{ text.clone() }</p> }
-            if let Some(e) = &*error { <p class="error" id="data-error">{ e.clone() }</p> }
+            <div role="status" aria-live="polite">
+                if let Some(text) = &*busy { <p class="busy" id="data-busy">{ text.clone() }</p> }
+            </div>
+            <div role="alert">
+                if let Some(e) = &*error { <p class="error" id="data-error">{ e.clone() }</p> }
+            </div>
         </details>
     }
 }

@@ -6,7 +6,7 @@ use datagata_ipc::data::{ExportDone, ExportFormat, ExportRequest, thousands};
 use yew::prelude::*;
 
 use super::{RequestArgs, Shared, input_value};
-use crate::bridge;
+use crate::bridge::{self, dialog};
 
 #[derive(Properties, PartialEq)]
 pub struct ExportBarProps {
@@ -62,6 +62,30 @@ pub fn export_bar(props: &ExportBarProps) -> Html {
             });
         })
     };
+    let on_choose = {
+        let path = path.clone();
+        let outcome = outcome.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (path, outcome) = (path.clone(), outcome.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let filters = [
+                    dialog::Filter {
+                        name: "CSV",
+                        extensions: &["csv"],
+                    },
+                    dialog::Filter {
+                        name: "Parquet",
+                        extensions: &["parquet"],
+                    },
+                ];
+                match dialog::save_path("Export the result", &filters, "result.csv").await {
+                    Ok(Some(p)) => path.set(p),
+                    Ok(None) => {}
+                    Err(e) => outcome.set(Outcome::Failed(e)),
+                }
+            });
+        })
+    };
     let busy = matches!(*outcome, Outcome::Writing(_));
     html! {
         <div class="export" id="export-bar">
@@ -69,6 +93,8 @@ pub fn export_bar(props: &ExportBarProps) -> Html {
                 <input id="export-path" type="text" class="path" spellcheck="false"
                     placeholder="/home/you/Downloads/result.csv" value={ (*path).clone() } oninput={ on_path } />
             </label>
+            <button id="export-choose" type="button" disabled={ busy } onclick={ on_choose }
+                title="Choose the file in the system's Save dialog">{ "Choose…" }</button>
             <button id="export-csv" type="button" disabled={ busy } onclick={ export(ExportFormat::Csv) }>{ "CSV" }</button>
             <button id="export-parquet" type="button" disabled={ busy } onclick={ export(ExportFormat::Parquet) }>{ "Parquet" }</button>
             { match &*outcome {

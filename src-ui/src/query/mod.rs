@@ -70,6 +70,18 @@ struct SqlArgs<'a> {
     sql: &'a str,
 }
 
+/// Tauri's window events for files dragged over and dropped on the window.
+const DRAG_ENTER: &str = "tauri://drag-enter";
+const DRAG_LEAVE: &str = "tauri://drag-leave";
+const DRAG_DROP: &str = "tauri://drag-drop";
+
+/// A drop's payload: the files' paths (and where, which does not matter here).
+#[derive(serde::Deserialize)]
+struct Dropped {
+    #[serde(default)]
+    paths: Vec<String>,
+}
+
 /// The editor's text is saved this long after the last keystroke.
 const SAVE_SQL_AFTER_MS: i32 = 500;
 
@@ -231,6 +243,49 @@ pub fn query_view(props: &QueryViewProps) -> Html {
     let query_error = use_state(|| None::<String>);
     let result = use_state(|| None::<Shared>);
     let history_generation = use_state(|| 0u64);
+    let dropped = use_state(|| None::<(u64, Vec<String>)>);
+    let dragging = use_state(|| false);
+    let active = use_mut_ref(|| props.active);
+    *active.borrow_mut() = props.active;
+    {
+        // Files dropped on the window while this tab shows are imported (the data panel says how
+        // it went). The listeners live as long as the view.
+        let (dropped, dragging, active) = (dropped.clone(), dragging.clone(), active.clone());
+        use_effect_with((), move |_| {
+            let listeners = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+            let kept = listeners.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let n = std::rc::Rc::new(std::cell::Cell::new(0u64));
+                let on_drop = {
+                    let (dropped, dragging, active) =
+                        (dropped.clone(), dragging.clone(), active.clone());
+                    move |d: Dropped| {
+                        dragging.set(false);
+                        if *active.borrow() && !d.paths.is_empty() {
+                            n.set(n.get() + 1);
+                            dropped.set(Some((n.get(), d.paths)));
+                        }
+                    }
+                };
+                let on_enter = {
+                    let (dragging, active) = (dragging.clone(), active.clone());
+                    move |_: serde_json::Value| dragging.set(*active.borrow())
+                };
+                let on_leave = move |_: serde_json::Value| dragging.set(false);
+                for made in [
+                    bridge::listen(DRAG_DROP, on_drop).await,
+                    bridge::listen(DRAG_ENTER, on_enter).await,
+                    bridge::listen(DRAG_LEAVE, on_leave).await,
+                ] {
+                    match made {
+                        Ok(l) => kept.borrow_mut().push(l),
+                        Err(e) => web_sys::console::warn_1(&format!("file drops: {e}").into()),
+                    }
+                }
+            });
+            move || listeners.borrow_mut().clear()
+        });
+    }
     let save_seq = use_mut_ref(|| 0u64);
     {
         // The text the editor had when the app last closed.
@@ -473,11 +528,14 @@ pub fn query_view(props: &QueryViewProps) -> Html {
         },
     ];
     html! {
-        <div class="query-view" id="query-view">
+        <div class={ classes!("query-view", dragging.then_some("dragging")) } id="query-view">
             <section class="panel" id="data-panel">
                 <OriginBadge status={ (*status).clone() } motherduck={ (*motherduck).clone() }
                     on_motherduck={ on_motherduck } />
-                <DataManage on_status={ on_status } />
+                <DataManage on_status={ on_status } dropped={ (*dropped).clone() } />
+                if *dragging {
+                    <p class="drop-hint" id="drop-hint">{ "Drop TLC Parquet or CSV files to import them into taxi" }</p>
+                }
             </section>
             <div class="query-layout">
                 <SchemaSidebar schema={ (*schema).clone() } on_pick={ on_pick } />
