@@ -398,6 +398,8 @@ async fn completion_offers(app: &App, label: &str) -> Vec<String> {
     loop {
         let offered = completions(app).await;
         if offered.iter().any(|c| c == label) {
+            // CodeMirror ignores Enter for its first 75 ms (interactionDelay): a person's pace.
+            tokio::time::sleep(Duration::from_millis(300)).await;
             return offered;
         }
         assert!(
