@@ -332,6 +332,10 @@ pub struct FlagView {
     pub evaluation: FlagEvaluation,
     /// E.g. "rule 1 matched: Premium users on desktop-class machines", "individually targeted".
     pub explanation: String,
+    /// Who gets `true` from the flag's rules, in words ("available on the Starter and Premium
+    /// plans"), for a locked feature to say what unlocks it; `None` when the rules do not say.
+    #[serde(default)]
+    pub unlocked_by: Option<String>,
 }
 
 /// Everything the dashboard needs to show who gets what, and why.

@@ -432,7 +432,10 @@ impl Core {
         } else {
             Err(CoreError::Locked {
                 feature: feature.to_string(),
-                reason: self.flags.explain(flag, &evaluation),
+                reason: match self.flags.unlocked_by(flag) {
+                    Some(unlock) => format!("{} ({unlock})", self.flags.explain(flag, &evaluation)),
+                    None => self.flags.explain(flag, &evaluation),
+                },
             })
         }
     }
@@ -658,6 +661,11 @@ mod data_gate_tests {
         assert!(matches!(err, CoreError::Locked { .. }), "{err}");
         assert!(
             err.to_string().starts_with("pivot-table is locked for you"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .ends_with("(available on the Starter and Premium plans)"),
             "{err}"
         );
         let err = core.save_table(&save_request()).unwrap_err();

@@ -162,6 +162,11 @@ async fn sql_pivot_and_saved_tables_follow_the_flags() {
     assert!(pivot_locked.starts_with("Locked: "), "{pivot_locked}");
     assert!(save_locked.starts_with("Locked: "), "{save_locked}");
     assert!(pivot_locked.len() > "Locked: ".len() + 5, "{pivot_locked}");
+    // What unlocks it, read from the flag's rules.
+    assert!(
+        pivot_locked.ends_with("available on the Starter and Premium plans"),
+        "{pivot_locked}"
+    );
     assert_eq!(app.count("#pivot-run").await.unwrap(), 0);
     assert_eq!(app.count("#save-run").await.unwrap(), 0);
 

@@ -325,10 +325,97 @@ impl Flags {
             .into_iter()
             .map(|(key, evaluation)| FlagView {
                 explanation: self.explain(&key, &evaluation),
+                unlocked_by: self.unlocked_by(&key),
                 key,
                 evaluation,
             })
             .collect()
+    }
+
+    /// Who gets `true` from boolean flag `key`, read from its rules: "available on the Starter and
+    /// Premium plans", "available to Power users on a desktop or laptop; or on the Premium plan on a
+    /// desktop or laptop". `None` when the flag is off, its default already serves `true`, or no
+    /// plain rule serves it (rollouts, individual targets).
+    pub fn unlocked_by(&self, key: &str) -> Option<String> {
+        let flag = self.raw_flag(key)?;
+        let variations = flag["variations"].as_array()?;
+        let serves_true = |v: &Value| {
+            v.as_u64()
+                .and_then(|i| variations.get(i as usize))
+                .is_some_and(|x| x == &Value::Bool(true))
+        };
+        if flag["on"] != true || serves_true(&flag["fallthrough"]["variation"]) {
+            return None;
+        }
+        let rules: Vec<String> = flag["rules"]
+            .as_array()?
+            .iter()
+            .filter(|r| serves_true(&r["variation"]))
+            .filter_map(|r| {
+                let clauses: Option<Vec<String>> = r["clauses"]
+                    .as_array()?
+                    .iter()
+                    .map(|c| self.clause_in_words(c))
+                    .collect();
+                clauses
+                    .map(|c| c.join(" "))
+                    .or_else(|| r["description"].as_str().map(|d| format!("to {d}")))
+            })
+            .collect();
+        (!rules.is_empty()).then(|| format!("available {}", rules.join("; or ")))
+    }
+
+    /// One clause as words, for the clauses the app's flags use; `None` for any other.
+    fn clause_in_words(&self, clause: &Value) -> Option<String> {
+        if clause["negate"] == true {
+            return None;
+        }
+        let values: Vec<String> = clause["values"]
+            .as_array()?
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<_>>()?;
+        let title = |v: &String| {
+            let mut c = v.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        };
+        let list = |words: Vec<String>, last: &str| match words.len() {
+            0 => String::new(),
+            1 => words[0].clone(),
+            n => format!("{} {last} {}", words[..n - 1].join(", "), words[n - 1]),
+        };
+        let (attribute, op) = (clause["attribute"].as_str()?, clause["op"].as_str()?);
+        match (attribute, op) {
+            ("tier", "in") => {
+                let plans = list(values.iter().map(title).collect(), "and");
+                Some(if values.len() == 1 {
+                    format!("on the {plans} plan")
+                } else {
+                    format!("on the {plans} plans")
+                })
+            }
+            ("deviceType", "in") => Some(format!("on a {}", list(values, "or"))),
+            ("role", "in") => Some(format!("as {}", list(values, "or"))),
+            (_, "segmentMatch") => {
+                let names: Vec<String> = values
+                    .iter()
+                    .map(|k| {
+                        self.active()
+                            .1
+                            .segment(k)
+                            .ok()
+                            .flatten()
+                            .and_then(|s| serde_json::from_str::<Value>(&s.serialized_item).ok())
+                            .and_then(|s| s["name"].as_str().map(str::to_string))
+                            .unwrap_or_else(|| k.replace('-', " "))
+                    })
+                    .collect();
+                Some(format!("to {}", list(names, "or")))
+            }
+            _ => None,
+        }
     }
 
     /// The evaluation reason in words, naming the matched rule by its description in the data.
@@ -367,7 +454,7 @@ impl Flags {
         }
     }
 
-    fn raw_flag(&self, key: &str) -> Option<Value> {
+    pub(crate) fn raw_flag(&self, key: &str) -> Option<Value> {
         let item = self.active().1.flag(key).ok().flatten()?;
         serde_json::from_str(&item.serialized_item).ok()
     }

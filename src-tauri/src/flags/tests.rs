@@ -605,3 +605,33 @@ mod faults {
         assert!(serde_json::from_str::<Context>(r#"{"kind": 3, "key": "x"}"#).is_err());
     }
 }
+
+#[test]
+fn a_locked_feature_says_what_unlocks_it_from_the_rules() {
+    let f = flags();
+    assert_eq!(
+        f.unlocked_by("pivot-table-access").as_deref(),
+        Some("available on the Starter and Premium plans")
+    );
+    assert_eq!(
+        f.unlocked_by("data-materialization").as_deref(),
+        Some("available on the Starter and Premium plans")
+    );
+    let webllm = f.unlocked_by("webllm-access").unwrap();
+    assert!(
+        webllm.starts_with("available to power users on a desktop or laptop; or on the Premium plan on a desktop or laptop"),
+        "{webllm}"
+    );
+    // Not a boolean gate, or unknown: nothing to say.
+    assert_eq!(f.unlocked_by("no-such-flag"), None);
+    let trial = ctx("t@x.com", Trial, None, Desktop);
+    let view = f.views(&trial);
+    let pivot = view.iter().find(|v| v.key == "pivot-table-access").unwrap();
+    assert!(
+        pivot
+            .unlocked_by
+            .as_deref()
+            .unwrap()
+            .contains("Starter and Premium")
+    );
+}

@@ -125,7 +125,10 @@ impl Gate {
             Some(Err(e)) => Gate::Locked(format!("could not evaluate flags: {e}")),
             Some(Ok(view)) => match view.flag(key) {
                 Some(f) if f.evaluation.value == serde_json::Value::Bool(true) => Gate::Open,
-                Some(f) => Gate::Locked(f.explanation.clone()),
+                Some(f) => Gate::Locked(match &f.unlocked_by {
+                    Some(unlock) => format!("{} — {unlock}", f.explanation),
+                    None => f.explanation.clone(),
+                }),
                 None => Gate::Locked(format!("the flag {key} is not in the flag data")),
             },
         }
