@@ -3,6 +3,7 @@
 use std::{process::Command, time::Duration};
 
 mod ask;
+mod installed;
 mod instance;
 mod metrics;
 mod native;
