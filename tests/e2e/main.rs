@@ -4,6 +4,7 @@ use std::{process::Command, time::Duration};
 
 mod access;
 mod ask;
+mod installed;
 mod instance;
 mod metrics;
 mod native;
