@@ -205,9 +205,7 @@ impl Core {
     /// `response_format` grammar.
     pub(crate) fn sql_grammar_for(&self, question: &str) -> (Vec<String>, String) {
         let tables = self.data.schema(QueryTarget::Local).unwrap_or_default();
-        let named = engine::grammar::columns_named(&tables, question);
-        let grammar = engine::grammar::sql_grammar(&tables, &named);
-        (named, grammar)
+        engine::grammar::question_grammar(&tables, question)
     }
 
     /// One generation on the native engine: the prompt, the grammar from the live schema, the
@@ -215,6 +213,7 @@ impl Core {
     pub(crate) fn native_generate(
         &self,
         config: Option<&AiConfig>,
+        question: &str,
         messages: &[ChatMessage],
         on_token: &mut dyn FnMut(&str),
     ) -> Result<NativeReply, AiError> {
@@ -224,12 +223,7 @@ impl Core {
                 provider: "webllm",
                 reason,
             })?;
-        let question = messages
-            .iter()
-            .rev()
-            .find(|m| m.role == "user")
-            .map(|m| m.content.as_str())
-            .unwrap_or_default();
+        // The person's words (not the template's, nor a retry's failed SQL) shape the grammar.
         let (named, grammar) = self.sql_grammar_for(question);
         let request = engine::GenerateRequest {
             messages: with_examples(messages, &named),
@@ -278,6 +272,8 @@ Q: How many trips are there per vendor?
 SQL: SELECT VendorID, count(*) FROM taxi GROUP BY ALL
 Q: Average tolls per vendor?
 SQL: SELECT VendorID, avg(tolls_amount) FROM taxi GROUP BY ALL
+Q: Average passengers per dropoff hour?
+SQL: SELECT hour(tpep_dropoff_datetime), avg(passenger_count) FROM taxi GROUP BY ALL
 Q: Which dropoff borough gets the most trips?
 SQL: SELECT z.Borough, count(*) FROM taxi t JOIN taxi_zones z ON t.DOLocationID = z.LocationID GROUP BY ALL ORDER BY count(*) DESC LIMIT 1";
 

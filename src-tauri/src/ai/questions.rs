@@ -856,7 +856,7 @@ impl Core {
             Route::Native => {
                 let messages = self.local_messages(config.as_ref(), question, retry_of);
                 pending.backend = Some(self.native_backend());
-                self.native_generate(config.as_ref(), &messages, on_token)
+                self.native_generate(config.as_ref(), question, &messages, on_token)
                     .map(|reply| {
                         pending.generation_ms = Some(reply.generation_ms);
                         pending.time_to_first_token_ms = reply.ttft_ms;
