@@ -82,6 +82,13 @@ fn main() {
                 "import_model_folder",
                 "forget_model_folder",
                 "stop_generation",
+                "download_gguf",
+                "cancel_gguf_download",
+                "pick_gguf_file",
+                "import_gguf",
+                "use_gguf",
+                "remove_gguf",
+                "set_runtime_pin",
             ])),
     )
     .expect("tauri-build: reading ../tauri.conf.json and capabilities/");

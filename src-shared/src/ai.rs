@@ -54,6 +54,32 @@ impl LocalRuntime {
     }
 }
 
+/// Which local runtime the person pinned in the panel (saved in settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimePin {
+    /// WebLLM where the WebView has WebGPU, else the native engine.
+    #[default]
+    Auto,
+    /// Always WebLLM (it needs WebGPU).
+    #[serde(rename = "webllm")]
+    #[cfg_attr(feature = "clap", value(name = "webllm"))]
+    WebLlm,
+    /// Always the native llama.cpp engine (it needs a GGUF file).
+    Native,
+}
+
+impl RuntimePin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimePin::Auto => "auto",
+            RuntimePin::WebLlm => "webllm",
+            RuntimePin::Native => "native",
+        }
+    }
+}
+
 /// The native engine as the panel shows it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,6 +94,99 @@ pub struct NativeEngineView {
     pub loaded: bool,
     /// Why it cannot answer, when it cannot (no model file …).
     pub problem: Option<String>,
+    /// The GGUF files on this machine, the one the AI Config names and its download.
+    pub gguf: GgufPanel,
+}
+
+/// Where a GGUF file the native engine can run came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GgufOrigin {
+    /// Downloaded by the app into the data directory's `models/` (Delete removes it).
+    Downloaded,
+    /// Found in a folder the app was pointed at (`DATAGATA_MODELS_DIR`); not the app's to delete.
+    Provided,
+    /// Imported from a file on disk, which stays where it is (Forget leaves it alone).
+    Imported,
+}
+
+/// One GGUF model file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GgufFile {
+    /// The file's name (`SmolLM2-135M-Instruct.Q4_1.gguf`).
+    pub name: String,
+    pub path: String,
+    pub bytes: u64,
+    pub origin: GgufOrigin,
+    /// The native engine answers with this file.
+    pub used: bool,
+    /// The person picked it ("Use"), rather than the AI Config's name or the first found.
+    pub pinned: bool,
+}
+
+/// Where the GGUF the AI Config names stands on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum GgufState {
+    /// The file is here.
+    Present,
+    /// An unfinished download (`<name>.part`) holds `bytes`; Download resumes it.
+    Partial {
+        bytes: u64,
+    },
+    Downloading,
+    Missing,
+}
+
+/// The GGUF file the AI Config's variation names (`model.custom`: `gguf`, `ggufUrl`,
+/// `ggufBytes`, `ggufSha256`), shown before a download starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GgufOffer {
+    pub name: String,
+    /// Where it downloads from, when the AI Config says.
+    pub url: Option<String>,
+    pub bytes: Option<u64>,
+    pub sha256: Option<String>,
+    /// Memory the native engine needs to run it (the file plus llama.cpp's context and buffers).
+    pub memory_bytes: Option<u64>,
+    pub state: GgufState,
+}
+
+/// A GGUF download under way (or just ended), sent as the `gguf-download` event.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GgufDownload {
+    pub name: String,
+    /// Bytes in the file so far (a resumed download starts at what the `.part` held).
+    pub bytes: u64,
+    pub total: Option<u64>,
+    /// Over the last seconds of this download.
+    pub bytes_per_second: Option<f64>,
+    pub eta_seconds: Option<f64>,
+    /// Verifying the SHA-256 after the last byte.
+    pub verifying: bool,
+}
+
+/// The GGUF side of the native engine's panel.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GgufPanel {
+    pub offer: Option<GgufOffer>,
+    pub files: Vec<GgufFile>,
+    pub download: Option<GgufDownload>,
+    /// Memory this machine has free now, to set against the offer's `memory_bytes`.
+    pub memory_available_bytes: u64,
+    /// Where downloads go (the data directory's `models/`).
+    pub download_dir: String,
+}
+
+/// A GGUF file, by its path (import, use, delete or forget).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GgufPathRequest {
+    pub path: String,
 }
 
 /// One option in the panel, and why it cannot be used when it cannot.
@@ -117,6 +236,8 @@ pub struct AiPanelView {
     pub local_models: Vec<ImportedModel>,
     /// Which runtime a local question goes to on this machine, and why, in words.
     pub local_runtime: LocalRuntime,
+    /// The runtime the person pinned (auto unless they chose one).
+    pub runtime_pin: RuntimePin,
     pub local_runtime_reason: String,
     /// The native llama.cpp engine (used where the WebView has no WebGPU).
     pub native: NativeEngineView,
@@ -180,6 +301,10 @@ pub enum Generation {
         messages: Vec<ChatMessage>,
         max_tokens: Option<u64>,
         temperature: Option<f64>,
+        /// The SQL grammar from the live schema (the native engine's GBNF, which WebLLM's
+        /// xgrammar reads as EBNF): WebLLM's `response_format: { type: "grammar" }`.
+        #[serde(default)]
+        grammar: Option<String>,
     },
 }
 

@@ -186,6 +186,26 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Bytes in the app's one unit system, decimal SI (1 MB = 1,000,000 bytes), wherever bytes are
+/// shown (downloads, model files, memory): "512 B", "98.4 kB", "348 MB", "1.20 GB".
+pub fn bytes(n: u64) -> String {
+    const UNITS: [(&str, f64); 4] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)];
+    let value = n as f64;
+    for (unit, size) in UNITS {
+        if value >= size {
+            let v = value / size;
+            return if v >= 100.0 {
+                format!("{} {unit}", thousands(v.round() as u64))
+            } else if v >= 10.0 || unit != "GB" && unit != "TB" {
+                format!("{v:.1} {unit}")
+            } else {
+                format!("{v:.2} {unit}")
+            };
+        }
+    }
+    format!("{n} B")
+}
+
 /// The generated sample in the local database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -434,6 +454,19 @@ pub enum SaveTableOutcome {
 
 #[cfg(test)]
 mod tests {
+    use super::bytes;
+
+    #[test]
+    fn bytes_are_decimal_si_everywhere() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(98_400), "98.4 kB");
+        assert_eq!(bytes(98_362_432), "98.4 MB");
+        assert_eq!(bytes(348_362_432), "348 MB");
+        assert_eq!(bytes(1_204_000_000), "1.20 GB");
+        assert_eq!(bytes(16_777_216_000), "16.8 GB");
+        assert_eq!(bytes(1_500_000_000_000), "1.50 TB");
+    }
+
     use super::*;
 
     #[test]

@@ -89,12 +89,35 @@ pub mod command {
     /// `stop_generation() -> ()`: stops the native engine's generation under way (its `ask`
     /// then returns the error "stopped").
     pub const STOP_GENERATION: &str = "stop_generation";
+    /// `download_gguf() -> AiPanelView`: downloads (or resumes) the GGUF the AI Config names
+    /// into the data directory's `models/`, sending `gguf-download` events; ends when the file
+    /// is verified, or with the error (cancelled, checksum, network).
+    pub const DOWNLOAD_GGUF: &str = "download_gguf";
+    /// `cancel_gguf_download() -> ()`: stops the download under way (its `.part` file stays, so
+    /// Download resumes it).
+    pub const CANCEL_GGUF_DOWNLOAD: &str = "cancel_gguf_download";
+    /// `pick_gguf_file() -> Option<String>`: the native file dialog, filtered to `.gguf`.
+    pub const PICK_GGUF_FILE: &str = "pick_gguf_file";
+    /// `import_gguf(request: GgufPathRequest) -> AiPanelView`: a GGUF file on disk, checked,
+    /// remembered and used from then on (it stays where it is).
+    pub const IMPORT_GGUF: &str = "import_gguf";
+    /// `use_gguf(request: GgufPathRequest) -> AiPanelView`: the native engine answers with this
+    /// file (an empty path goes back to the AI Config's choice).
+    pub const USE_GGUF: &str = "use_gguf";
+    /// `remove_gguf(request: GgufPathRequest) -> AiPanelView`: deletes a downloaded file (or a
+    /// `.part`), forgets an imported one (its file stays).
+    pub const REMOVE_GGUF: &str = "remove_gguf";
+    /// `set_runtime_pin(pin: RuntimePin) -> AiPanelView`: auto, WebLLM or the native engine for
+    /// local questions, saved for the next launches.
+    pub const SET_RUNTIME_PIN: &str = "set_runtime_pin";
 }
 
 /// Events the backend emits to the window.
 pub mod event {
     /// A token the native local engine produced: [`crate::ai::TokenEvent`].
     pub const AI_TOKEN: &str = "ai-token";
+    /// A GGUF download's progress: [`crate::ai::GgufDownload`].
+    pub const GGUF_DOWNLOAD: &str = "gguf-download";
 }
 
 /// The kind of machine, as used by the LaunchDarkly `session` context (`deviceType`).

@@ -11,7 +11,7 @@ use crate::{
     Core,
     ai::models,
     automation, commands, data,
-    settings::{load_profile, load_provider_choice},
+    settings::{load_profile, load_provider_choice, load_runtime_pin},
     webview,
 };
 
@@ -83,6 +83,7 @@ fn start_core<R: Runtime>(app: &AppHandle<R>) -> Result<(), crate::CoreError> {
     let profile = load_profile(app);
     let core = tauri::async_runtime::block_on(Core::start(&data_dir, profile))?;
     core.restore_provider_choice(load_provider_choice(app));
+    core.restore_runtime_pin(load_runtime_pin(app));
     if let Some(window) = app.get_webview_window("main") {
         webview::enable_webgpu(&window);
     }
@@ -183,6 +184,13 @@ pub fn run() -> tauri::Result<()> {
             commands::import_model_folder,
             commands::forget_model_folder,
             commands::stop_generation,
+            commands::download_gguf,
+            commands::cancel_gguf_download,
+            commands::pick_gguf_file,
+            commands::import_gguf,
+            commands::use_gguf,
+            commands::remove_gguf,
+            commands::set_runtime_pin,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {

@@ -713,7 +713,10 @@ fn run() -> anyhow::Result<i32> {
                     Some(p) => println!("Cores        {} logical, {p} physical", facts.cpu_cores),
                     None => println!("Cores        {} logical", facts.cpu_cores),
                 }
-                println!("Memory       {:.1} GiB", facts.memory_gib());
+                println!(
+                    "Memory       {}",
+                    datagata_ipc::data::bytes(facts.memory_bytes)
+                );
                 println!(
                     "Device type  {} ({})",
                     facts.device_type, facts.device_type_reason

@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use datagata_ipc::{
     ai::{
-        AiAnswer, AiPanelView, AskPrepared, AskRequest, FeedbackRequest, ImportModelRequest,
-        LocalFailure, LocalGeneration, ProviderChoice, RunAnswerRequest,
+        AiAnswer, AiPanelView, AskPrepared, AskRequest, FeedbackRequest, GgufPathRequest,
+        ImportModelRequest, LocalFailure, LocalGeneration, ProviderChoice, RunAnswerRequest,
+        RuntimePin,
     },
     metrics::{MetricsReport, TimeRange},
 };
@@ -268,4 +269,77 @@ pub async fn import_model_folder(
 #[tauri::command]
 pub async fn forget_model_folder(app: AppHandle, model_id: String) -> Result<AiPanelView, String> {
     blocking(app, move |core| core.forget_model_folder(&model_id)).await
+}
+
+#[tauri::command]
+pub async fn download_gguf(app: AppHandle) -> Result<AiPanelView, String> {
+    let emitter = app.clone();
+    blocking(app, move |core| {
+        core.download_gguf(&mut |progress| {
+            if let Err(e) = emitter.emit(datagata_ipc::event::GGUF_DOWNLOAD, progress) {
+                tracing::debug!("sending download progress to the window: {e}");
+            }
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn cancel_gguf_download(core: State<'_, Arc<Core>>) {
+    core.cancel_gguf_download();
+}
+
+/// The native file dialog (GTK, Cocoa, Win32), answered off the UI thread.
+#[tauri::command]
+pub async fn pick_gguf_file(app: AppHandle) -> Result<Option<String>, String> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Import a GGUF model file")
+        .add_filter("GGUF model", &["gguf"])
+        .pick_file(move |file| {
+            let _ = tx.send(file);
+        });
+    let file = rx
+        .await
+        .map_err(|_| "the file dialog closed unexpectedly")?;
+    file.map(|f| {
+        f.into_path()
+            .map(|p| p.display().to_string())
+            .map_err(|e| format!("that file cannot be used: {e}"))
+    })
+    .transpose()
+}
+
+#[tauri::command]
+pub async fn import_gguf(app: AppHandle, request: GgufPathRequest) -> Result<AiPanelView, String> {
+    blocking(app, move |core| {
+        core.import_gguf(std::path::Path::new(&request.path))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn use_gguf(app: AppHandle, request: GgufPathRequest) -> Result<AiPanelView, String> {
+    blocking(app, move |core| {
+        let path = std::path::PathBuf::from(&request.path);
+        core.use_gguf(Some(path.as_path()).filter(|_| !request.path.is_empty()))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_gguf(app: AppHandle, request: GgufPathRequest) -> Result<AiPanelView, String> {
+    blocking(app, move |core| {
+        core.remove_gguf(std::path::Path::new(&request.path))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_runtime_pin(app: AppHandle, pin: RuntimePin) -> Result<AiPanelView, String> {
+    let view = blocking(app.clone(), move |core| core.set_runtime_pin(pin)).await?;
+    settings::save_runtime_pin(&app, pin)?;
+    Ok(view)
 }

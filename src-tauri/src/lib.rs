@@ -106,6 +106,9 @@ pub enum CoreError {
     /// Importing or serving a local model folder.
     #[error(transparent)]
     Models(#[from] ai::models::ModelError),
+    /// A GGUF file's import, download or removal.
+    #[error(transparent)]
+    Gguf(#[from] ai::gguf::GgufError),
     /// A flag-gated feature the current profile does not get (the reason is LaunchDarkly's).
     #[error("{feature} is locked for you: {reason}")]
     Locked { feature: String, reason: String },
@@ -126,6 +129,7 @@ pub struct Core {
     models: ai::models::ModelFolders,
     native: ai::native::Native,
     history: history::QueryHistory,
+    gguf: ai::gguf::GgufFiles,
 }
 
 impl Core {
@@ -183,7 +187,8 @@ impl Core {
             events: Arc::new(events),
             delivery: None,
             models: ai::models::ModelFolders::open(data.files_root()),
-            native: ai::native::Native::new(ai::native::model_dirs(data.files_root())),
+            native: ai::native::Native::default(),
+            gguf: ai::gguf::GgufFiles::open(data.files_root(), ai::gguf::provided_dirs()),
             history: history::QueryHistory::open(data.files_root()),
             data,
             ai: ai::questions::Questions::default(),
@@ -510,7 +515,9 @@ pub(crate) fn test_core() -> Core {
         data,
     )
     .unwrap();
-    core.native().set_model_dirs(vec![]);
+    // A folder of its own: no GGUF files, no list shared with other tests.
+    let own = tempfile::tempdir().unwrap().keep();
+    core.gguf_files().set_dirs(&own, vec![]);
     core
 }
 

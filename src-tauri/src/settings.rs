@@ -1,9 +1,12 @@
-//! What the app remembers between launches: the person's profile, AI provider choice, the
-//! SQL editor's text and the theme, in
+//! What the app remembers between launches: the person's profile, AI provider choice, pinned
+//! local runtime, the SQL editor's text and the theme, in
 //! tauri-plugin-store's `settings.json` in the data directory. The window's commands save here;
 //! the shell reads it at start.
 
-use datagata_ipc::{Profile, Theme, ai::ProviderChoice};
+use datagata_ipc::{
+    Profile, Theme,
+    ai::{ProviderChoice, RuntimePin},
+};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
 
@@ -17,6 +20,7 @@ const EDITOR_SQL_KEY: &str = "editorSql";
 const THEME_KEY: &str = "theme";
 /// The longest editor text kept (a pasted dump is not worth a slow settings file).
 pub const EDITOR_SQL_MAX_CHARS: usize = 200_000;
+const RUNTIME_PIN_KEY: &str = "localRuntime";
 
 /// The profile an earlier launch saved; `None` on first launch (or if the saved one is
 /// unreadable, which is logged and treated as a first launch rather than a crash).
@@ -47,6 +51,24 @@ pub fn save_provider_choice<R: Runtime>(
     store
         .save()
         .map_err(|e| format!("saving your provider choice failed: {e}"))
+}
+
+/// The local runtime pinned at an earlier launch (auto when none was, or it does not parse).
+pub fn load_runtime_pin<R: Runtime>(app: &AppHandle<R>) -> RuntimePin {
+    app.store(settings_path())
+        .ok()
+        .and_then(|s| s.get(RUNTIME_PIN_KEY))
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// Saves the pinned local runtime for the next launches.
+pub fn save_runtime_pin<R: Runtime>(app: &AppHandle<R>, pin: RuntimePin) -> Result<(), String> {
+    let store = app.store(settings_path()).map_err(|e| e.to_string())?;
+    store.set(RUNTIME_PIN_KEY, serde_json::json!(pin));
+    store
+        .save()
+        .map_err(|e| format!("saving the pinned runtime failed: {e}"))
 }
 
 /// Saves the profile so the next launch starts with it.

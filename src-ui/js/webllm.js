@@ -22,7 +22,7 @@
 //   load(model, onProgress, { stallTimeoutMs }?)
 //                                     -> undefined; onProgress({ progress, text, loadedBytes,
 //                                          totalBytes, bytesPerSecond })
-//   generate(messages, { maxTokens, temperature, timeoutMs, idleTimeoutMs }, onToken)
+//   generate(messages, { maxTokens, temperature, grammar, timeoutMs, idleTimeoutMs }, onToken)
 //                                     -> { text, inputTokens, outputTokens, timeToFirstTokenMs,
 //                                          durationMs, tokensPerSecond, stopped }
 //   stop()                            -> bool (sync): whether a generation was running
@@ -557,6 +557,10 @@ async function generate(messages, options, onToken) {
     const request = { messages, stream: true, stream_options: { include_usage: true } };
     if (opts.maxTokens != null) request.max_tokens = opts.maxTokens;
     if (opts.temperature != null) request.temperature = opts.temperature;
+    // The SQL grammar from the live schema (GBNF, which WebLLM's xgrammar reads as EBNF).
+    if (typeof opts.grammar === "string" && opts.grammar) {
+      request.response_format = { type: "grammar", grammar: opts.grammar };
+    }
 
     let text = "";
     let firstTokenAt = null;

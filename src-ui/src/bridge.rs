@@ -241,6 +241,9 @@ pub struct GenerateOptions {
     pub max_tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
+    /// EBNF the reply must match (WebLLM's `response_format` grammar mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grammar: Option<String>,
 }
 
 /// A finished (or stopped) generation. Counts are JS numbers, hence `f64`.

@@ -80,7 +80,7 @@ fn machine_facts(facts: &DeviceFacts) -> Html {
                 { row("machine-arch", "Architecture", facts.arch.clone()) }
                 { row("machine-cpu", "CPU", facts.cpu_brand.clone()) }
                 { row("machine-cores", "Cores", cores(facts)) }
-                { row("machine-memory", "Memory", format!("{:.1} GiB", facts.memory_gib())) }
+                { row("machine-memory", "Memory", datagata_ipc::data::bytes(facts.memory_bytes)) }
                 { row("machine-device-type", "Device type", facts.device_type.to_string()) }
                 { row("machine-device-reason", "Because", facts.device_type_reason.clone()) }
             </dl>
@@ -104,7 +104,7 @@ fn webgpu(report: Option<&WebGpuReport>) -> Html {
                         "shader-f16 {}; max storage buffer {}",
                         if shader_f16 { "yes" } else { "no" },
                         a.max_storage_buffer_binding_size
-                            .map(|b| format!("{} MiB", b / (1024 * 1024)))
+                            .map(datagata_ipc::data::bytes)
                             .unwrap_or_else(|| "unknown".into())
                     )),
                 )

@@ -4,6 +4,7 @@ use std::{process::Command, time::Duration};
 
 mod access;
 mod ask;
+mod gguf;
 mod installed;
 mod instance;
 mod metrics;
@@ -63,7 +64,7 @@ async fn device_panel_shows_what_the_cli_reports() {
         .text("#machine-memory", Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!(memory, format!("{:.1} GiB", expected.memory_gib()));
+    assert_eq!(memory, datagata_ipc::data::bytes(expected.memory_bytes));
     let device_type = app
         .text("#machine-device-type", Duration::from_secs(5))
         .await

@@ -61,6 +61,8 @@ pub struct App {
     home: Option<tempfile::TempDir>,
     /// Where the app's stderr goes.
     stderr_log: PathBuf,
+    /// Variables the app was started with (kept for a restart).
+    env: Vec<(String, String)>,
 }
 
 /// The last lines of the app's stderr, for a failure message.
@@ -156,6 +158,14 @@ impl App {
 
     /// Starts the app with `home` as its XDG home (data prepared there, e.g. by [`App::cli`]).
     pub async fn start_in(home: tempfile::TempDir) -> anyhow::Result<Self> {
+        Self::start_with_env(home, Vec::new()).await
+    }
+
+    /// [`App::start_in`], the app also given the variables `env` (e.g. a test-only override).
+    pub async fn start_with_env(
+        home: tempfile::TempDir,
+        env: Vec<(String, String)>,
+    ) -> anyhow::Result<Self> {
         let app = app_binary()?;
         let port = free_port()?;
         let native_port = free_port()?;
@@ -184,6 +194,7 @@ impl App {
             .env_remove("DATAGATA_MODELS_DIR")
             .env_remove("MOTHERDUCK_TOKEN")
             .env_remove("LAUNCHDARKLY_SDK_KEY")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -233,6 +244,7 @@ impl App {
             driver,
             home: Some(home),
             stderr_log,
+            env,
         })
     }
 
@@ -348,7 +360,7 @@ impl App {
         self.stop_driver()?;
         closed.context("closing the WebDriver session")?;
         let home = self.home.take().context("the app's home is gone")?;
-        Self::start_in(home).await
+        Self::start_with_env(home, std::mem::take(&mut self.env)).await
     }
 
     /// Whether the boolean property `prop` of the element `css` is true now. The view may replace

@@ -44,6 +44,8 @@ const timed = async (p) => {
 
 const MODEL = "Llama-3.2-1B-Instruct-q4f32_1-MLC";
 const OTHER = "Llama-3.2-3B-Instruct-q4f32_1-MLC";
+// A grammar of the shape the backend builds from the live schema (engine/grammar.rs).
+const GRAMMAR = 'root ::= "SELECT " item (", " item){0,2} " FROM taxi"\nitem ::= "count(*)" | "max(fare_amount)"\n';
 const MESSAGES = [
   { role: "system", content: "You are terse." },
   { role: "user", content: "Say hello." },
@@ -193,7 +195,7 @@ window.bridgeTest = {
     withDouble({}, async () => {
       await B.load(MODEL, () => {});
       const tokens = [];
-      const result = await settle(B.generate(MESSAGES, { maxTokens: 64, temperature: 0.2 }, (t) => tokens.push(t)));
+      const result = await settle(B.generate(MESSAGES, { maxTokens: 64, temperature: 0.2, grammar: GRAMMAR }, (t) => tokens.push(t)));
       const second = await settle(B.generate(MESSAGES, { maxTokens: 8 }, () => {}));
       return { tokens, result, second };
     }),

@@ -514,8 +514,21 @@ async fn bridge_with_a_test_double_engine() {
         json!({ "role": "user", "content": "Say hello." }),
         "{req}"
     );
+    // The SQL grammar reaches the engine as WebLLM's response_format grammar mode.
+    assert_eq!(
+        req["response_format"],
+        json!({
+            "type": "grammar",
+            "grammar": "root ::= \"SELECT \" item (\", \" item){0,2} \" FROM taxi\"\nitem ::= \"count(*)\" | \"max(fare_amount)\"\n"
+        }),
+        "{req}"
+    );
     assert_eq!(ok(&st, "/second")["text"], "Hello, world!", "{st}");
     assert_eq!(st["log"]["requests"][1]["max_tokens"], 8, "{st}");
+    assert!(
+        st["log"]["requests"][1].get("response_format").is_none(),
+        "no grammar, no response_format: {st}"
+    );
 
     // stop() mid-stream: the engine is interrupted, generate resolves stopped with the text so far.
     let sp = br.call("stop", json!(false)).await.unwrap();

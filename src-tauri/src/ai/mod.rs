@@ -6,6 +6,7 @@
 
 pub mod accuracy;
 pub mod engine;
+pub mod gguf;
 pub mod models;
 pub mod native;
 pub mod questions;
@@ -40,8 +41,9 @@ pub struct AiConfig {
     pub version: u64,
     pub provider: Provider,
     pub model: String,
-    /// The GGUF file the native engine runs for this variation (`model.custom.gguf`).
-    pub gguf: Option<String>,
+    /// The GGUF file the native engine runs for this variation (`model.custom`: `gguf`,
+    /// `ggufUrl`, `ggufBytes`, `ggufSha256`).
+    pub gguf: Option<gguf::GgufSpec>,
     pub max_tokens: Option<u64>,
     pub temperature: Option<f64>,
     /// (role, content) with `{{query}}` still in place.
@@ -66,9 +68,7 @@ impl AiConfig {
                 .as_str()
                 .unwrap_or_default()
                 .to_string(),
-            gguf: value["model"]["custom"]["gguf"]
-                .as_str()
-                .map(str::to_string),
+            gguf: gguf::GgufSpec::from_custom(&value["model"]["custom"]),
             max_tokens: value["model"]["parameters"]["maxTokens"].as_u64(),
             temperature: value["model"]["parameters"]["temperature"].as_f64(),
             messages: value["messages"]

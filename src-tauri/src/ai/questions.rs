@@ -17,7 +17,7 @@ use datagata_ipc::{
     ai::{
         AiAnswer, AiPanelView, AskPrepared, AskRequest, ChatMessage, FailedAttempt,
         FeedbackRequest, Generation, LocalFailure, LocalGeneration, LocalRuntime, ProviderChoice,
-        ProviderOption, RunAnswerRequest,
+        ProviderOption, RunAnswerRequest, RuntimePin,
     },
     data::{QueryRequest, QueryResult, QueryTarget},
     metrics::{GenerationOutcome, QueryCompleted},
@@ -110,6 +110,69 @@ pub enum AiError {
     AlreadyAnswered(String),
 }
 
+/// The route for a pin, what the WebView said about WebGPU (`None`: nothing reported) and why
+/// the native engine cannot run (`None`: it can): the route, why in words, and why it cannot
+/// answer when it cannot.
+fn route_for(
+    pin: RuntimePin,
+    webgpu: Option<Result<(), String>>,
+    native: Option<String>,
+) -> (Route, String, Option<String>) {
+    let no_webgpu = match &webgpu {
+        Some(Ok(())) => None,
+        Some(Err(problem)) => Some(format!("this WebView has no WebGPU ({problem})")),
+        None => Some("no WebView has reported WebGPU (headless)".to_string()),
+    };
+    const WEBGPU_WHERE: &str =
+        "WebLLM needs a WebView with WebGPU: Windows (WebView2) or macOS 26+ (WKWebView)";
+    match (pin, no_webgpu) {
+        (RuntimePin::WebLlm, None) => (
+            Route::WebLlm,
+            "you pinned WebLLM: it answers on the GPU in the WebView".into(),
+            None,
+        ),
+        (RuntimePin::WebLlm, Some(no_webgpu)) => (
+            Route::WebLlm,
+            format!("you pinned WebLLM, but {no_webgpu}"),
+            Some(format!(
+                "you pinned WebLLM, but {no_webgpu}: {WEBGPU_WHERE}, or pin the native engine \
+                 (or auto)"
+            )),
+        ),
+        (RuntimePin::Native, webgpu) => {
+            let why = match webgpu {
+                None => "you pinned the native llama.cpp engine: it answers on this machine's \
+                         CPU although the WebView has WebGPU"
+                    .to_string(),
+                Some(_) => {
+                    "you pinned the native llama.cpp engine: it answers on this machine".into()
+                }
+            };
+            let problem = native.map(|p| format!("the native engine cannot run: {p}"));
+            (Route::Native, why, problem)
+        }
+        (RuntimePin::Auto, None) => (
+            Route::WebLlm,
+            default_route_reason(Route::WebLlm).into(),
+            None,
+        ),
+        (RuntimePin::Auto, Some(no_webgpu)) => match native {
+            None => (
+                Route::Native,
+                format!("{no_webgpu}, so the native llama.cpp engine answers on this machine"),
+                None,
+            ),
+            Some(problem) => (
+                Route::Native,
+                format!("{no_webgpu}; the native llama.cpp engine would answer"),
+                Some(format!(
+                    "{no_webgpu}, and the native engine cannot run: {problem}. {WEBGPU_WHERE}"
+                )),
+            ),
+        },
+    }
+}
+
 fn default_route_reason(route: Route) -> &'static str {
     match route {
         Route::WebLlm => "the WebView has WebGPU, so WebLLM answers on the GPU",
@@ -156,6 +219,7 @@ impl Pending {
 #[derive(Default)]
 pub struct Questions {
     choice: std::sync::RwLock<Option<ProviderChoice>>,
+    pin: std::sync::RwLock<RuntimePin>,
     pending: Mutex<HashMap<String, Pending>>,
     answered: Mutex<Vec<(String, Pending)>>,
 }
@@ -163,6 +227,11 @@ pub struct Questions {
 impl Questions {
     pub fn choice(&self) -> Option<ProviderChoice> {
         *self.choice.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The local runtime the person pinned.
+    pub fn pin(&self) -> RuntimePin {
+        *self.pin.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn insert(&self, id: String, pending: Pending) {
@@ -287,9 +356,20 @@ impl Core {
         *self.ai.choice.write().unwrap_or_else(|e| e.into_inner()) = choice;
     }
 
+    /// The local runtime pinned at an earlier launch (auto when none was).
+    pub fn restore_runtime_pin(&self, pin: RuntimePin) {
+        *self.ai.pin.write().unwrap_or_else(|e| e.into_inner()) = pin;
+    }
+
+    /// Pins the local runtime (auto, WebLLM, native); the panel then says which answers and why.
+    pub fn set_runtime_pin(&self, pin: RuntimePin) -> Result<AiPanelView, CoreError> {
+        self.restore_runtime_pin(pin);
+        self.ai_panel()
+    }
+
     /// The AI Config for `ctx`, LaunchDarkly's reason in words, and whether the evaluation was
     /// in the experiment's rollout (`inExperiment`).
-    fn ai_config(&self, ctx: &Context) -> (Option<AiConfig>, String, bool) {
+    pub(crate) fn ai_config(&self, ctx: &Context) -> (Option<AiConfig>, String, bool) {
         let evaluation = self.flags.evaluate(ctx, keys::AI_CONFIG);
         let explanation = self.flags.explain(keys::AI_CONFIG, &evaluation);
         let in_experiment = evaluation.reason["inExperiment"] == true;
@@ -311,40 +391,14 @@ impl Core {
         })
     }
 
-    /// Which local runtime answers here, and why; or why none can.
+    /// Which local runtime answers here, and why; or why none can. The person's pin wins over
+    /// what the WebView reports; auto takes WebLLM with WebGPU, else the native engine.
     fn local_route(&self, config: Option<&AiConfig>) -> (Route, String, Option<String>) {
-        let native = self.native_problem(config);
-        match self.webgpu_usable() {
-            Some(Ok(())) => (
-                Route::WebLlm,
-                default_route_reason(Route::WebLlm).into(),
-                None,
-            ),
-            webgpu => {
-                let no_webgpu = match webgpu {
-                    Some(Err(problem)) => format!("this WebView has no WebGPU ({problem})"),
-                    _ => "no WebView has reported WebGPU (headless)".to_string(),
-                };
-                match native {
-                    None => (
-                        Route::Native,
-                        format!(
-                            "{no_webgpu}, so the native llama.cpp engine answers on this machine"
-                        ),
-                        None,
-                    ),
-                    Some(problem) => (
-                        Route::Native,
-                        format!("{no_webgpu}; the native llama.cpp engine would answer"),
-                        Some(format!(
-                            "{no_webgpu}, and the native engine cannot run: {problem}. WebLLM \
-                             needs a WebView with WebGPU: Windows (WebView2) or macOS 26+ \
-                             (WKWebView)"
-                        )),
-                    ),
-                }
-            }
-        }
+        route_for(
+            self.ai.pin(),
+            self.webgpu_usable(),
+            self.native_problem(config),
+        )
     }
 
     /// The local option, given the route [`Core::local_route`] found (computed once per call).
@@ -459,6 +513,7 @@ impl Core {
             cloud_model: CLOUD_MODEL.into(),
             local_models: self.models.list(),
             local_runtime: route.runtime().unwrap_or(LocalRuntime::WebLlm),
+            runtime_pin: self.ai.pin(),
             local_runtime_reason: route_reason,
             native: self.native_view(config_ref),
         })
@@ -801,7 +856,7 @@ impl Core {
             Route::Native => {
                 let messages = self.local_messages(config.as_ref(), question, retry_of);
                 pending.backend = Some(self.native_backend());
-                self.native_generate(config.as_ref(), &messages, on_token)
+                self.native_generate(config.as_ref(), question, &messages, on_token)
                     .map(|reply| {
                         pending.generation_ms = Some(reply.generation_ms);
                         pending.time_to_first_token_ms = reply.ttft_ms;
@@ -819,6 +874,7 @@ impl Core {
                         messages,
                         max_tokens: config.as_ref().and_then(|c| c.max_tokens),
                         temperature: config.as_ref().and_then(|c| c.temperature),
+                        grammar: Some(self.sql_grammar_for(question).1),
                     }
                 });
                 self.ai.insert(question_id, pending);

@@ -89,6 +89,7 @@ impl Steps {
                 messages,
                 max_tokens,
                 temperature,
+                grammar,
             } => Some((
                 prepared.question_id.clone(),
                 model.clone(),
@@ -96,6 +97,7 @@ impl Steps {
                 GenerateOptions {
                     max_tokens: *max_tokens,
                     temperature: *temperature,
+                    grammar: grammar.clone(),
                 },
             )),
             Generation::Sql { .. } => None,

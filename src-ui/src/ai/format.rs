@@ -1,34 +1,40 @@
-//! The Ask view's numbers in words: download sizes and speeds, the model-loading progress line,
+//! The Ask view's numbers in words: download sizes, speeds and time left (bytes in the app's one
+//! unit system, [`datagata_ipc::data::bytes`]), the model-loading progress line,
 //! milliseconds, token counts, cost and the live tokens-per-second rate. Pure, so unit-tested.
 
 use datagata_ipc::data::thousands;
 
 use crate::bridge::LoadProgress;
 
-const MB: f64 = 1_000_000.0;
-
 fn known(v: Option<f64>) -> Option<f64> {
     v.filter(|v| v.is_finite() && *v >= 0.0)
 }
 
-/// Bytes as megabytes: "0.5", "12.3", "1,204" (no unit).
-fn mb_number(bytes: f64) -> String {
-    let mb = bytes / MB;
-    if mb < 100.0 {
-        format!("{mb:.1}")
+/// Bytes in the app's one unit system (decimal SI): "98.4 MB", "1.20 GB".
+pub fn bytes(n: f64) -> String {
+    datagata_ipc::data::bytes(if n.is_finite() && n > 0.0 {
+        n as u64
     } else {
-        thousands(mb.round() as u64)
-    }
-}
-
-/// "12.3 MB"
-pub fn megabytes(bytes: f64) -> String {
-    format!("{} MB", mb_number(bytes))
+        0
+    })
 }
 
 /// "8.5 MB/s"
 pub fn speed(bytes_per_second: f64) -> String {
-    format!("{}/s", megabytes(bytes_per_second))
+    format!("{}/s", bytes(bytes_per_second))
+}
+
+/// Time left: "45 s left", "3 min left", "1 h 5 min left".
+pub fn eta(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return String::new();
+    }
+    let s = seconds.round() as u64;
+    match s {
+        0..=59 => format!("{s} s left"),
+        60..=3599 => format!("{} min left", s.div_ceil(60)),
+        _ => format!("{} h {} min left", s / 3600, (s % 3600) / 60),
+    }
 }
 
 /// A progress value made safe for `<progress max="1">`: 0..1, 0 when not a number.
@@ -45,21 +51,55 @@ pub fn percent(progress: f64) -> String {
     format!("{}%", (fraction(progress) * 100.0).floor() as u32)
 }
 
-/// "42% · 512 of 1,200 MB · 8.5 MB/s", leaving out what the bridge did not report.
-pub fn progress_text(p: &LoadProgress) -> String {
-    let mut parts = vec![percent(p.progress)];
-    match (known(p.loaded_bytes), known(p.total_bytes)) {
+/// "42% · 512 MB of 1.20 GB · 8.5 MB/s · 1 min left", leaving out what was not reported.
+pub fn transfer_text(
+    progress: f64,
+    done: Option<f64>,
+    total: Option<f64>,
+    rate: Option<f64>,
+    eta_seconds: Option<f64>,
+) -> String {
+    let mut parts = vec![percent(progress)];
+    match (known(done), known(total)) {
         (Some(done), Some(total)) if total > 0.0 => {
-            parts.push(format!("{} of {}", mb_number(done), megabytes(total)))
+            parts.push(format!("{} of {}", bytes(done), bytes(total)))
         }
-        (Some(done), _) => parts.push(megabytes(done)),
-        (None, Some(total)) if total > 0.0 => parts.push(format!("{} in all", megabytes(total))),
+        (Some(done), _) => parts.push(bytes(done)),
+        (None, Some(total)) if total > 0.0 => parts.push(format!("{} in all", bytes(total))),
         _ => {}
     }
-    if let Some(rate) = known(p.bytes_per_second).filter(|r| *r > 0.0) {
+    if let Some(rate) = known(rate).filter(|r| *r > 0.0) {
         parts.push(speed(rate));
+        let left = known(eta_seconds).or_else(|| {
+            let (done, total) = (known(done)?, known(total)?);
+            Some((total - done).max(0.0) / rate)
+        });
+        if let Some(left) = left {
+            parts.push(eta(left));
+        }
     }
     parts.join(" · ")
+}
+
+/// WebLLM's load progress as [`transfer_text`].
+pub fn progress_text(p: &LoadProgress) -> String {
+    transfer_text(
+        p.progress,
+        p.loaded_bytes,
+        p.total_bytes,
+        p.bytes_per_second,
+        None,
+    )
+}
+
+/// WebLLM's progress words without its own numbers (they are MiB, shown as "MB"): the phase
+/// only, "Fetching param cache[3/50]" or "Loading model from cache[3/50]".
+pub fn phase(text: &str) -> String {
+    text.split(':')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 /// Milliseconds as people read them: "3.4 ms", "35 ms", "1,204 ms".
@@ -132,10 +172,18 @@ mod tests {
 
     #[test]
     fn sizes_and_speeds() {
-        assert_eq!(megabytes(512_300_000.0), "512 MB");
-        assert_eq!(megabytes(12_340_000.0), "12.3 MB");
-        assert_eq!(megabytes(1_204_000_000.0), "1,204 MB");
+        assert_eq!(bytes(512_300_000.0), "512 MB");
+        assert_eq!(bytes(12_340_000.0), "12.3 MB");
+        assert_eq!(bytes(1_204_000_000.0), "1.20 GB");
+        assert_eq!(bytes(f64::NAN), "0 B");
         assert_eq!(speed(8_500_000.0), "8.5 MB/s");
+        assert_eq!(eta(44.6), "45 s left");
+        assert_eq!(eta(61.0), "2 min left");
+        assert_eq!(eta(3_900.0), "1 h 5 min left");
+        assert_eq!(
+            phase("Fetching param cache[3/50]: 120MB fetched. 5% completed"),
+            "Fetching param cache[3/50]"
+        );
         assert_eq!(percent(0.426), "42%");
         assert_eq!(percent(1.7), "100%");
         assert_eq!(percent(f64::NAN), "0%");
@@ -144,7 +192,14 @@ mod tests {
     #[test]
     fn progress_line_leaves_out_what_is_unknown() {
         let full = progress(0.5, Some(600e6), Some(1_200e6), Some(8.5e6));
-        assert_eq!(progress_text(&full), "50% · 600 of 1,200 MB · 8.5 MB/s");
+        assert_eq!(
+            progress_text(&full),
+            "50% · 600 MB of 1.20 GB · 8.5 MB/s · 2 min left"
+        );
+        assert_eq!(
+            transfer_text(0.25, Some(25e6), Some(100e6), Some(5e6), Some(14.6)),
+            "25% · 25.0 MB of 100 MB · 5.0 MB/s · 15 s left"
+        );
         assert_eq!(progress_text(&progress(0.1, None, None, None)), "10%");
         assert_eq!(
             progress_text(&progress(0.2, Some(3e6), None, Some(0.0))),

@@ -27,7 +27,7 @@ use answer::AnswerPanel;
 use flow::Steps;
 use model::{ModelPanel, download_note, use_model_loader};
 use native::NativePanel;
-use provider::ProviderPanel;
+use provider::{ProviderPanel, RuntimePinPanel};
 use state::{Action, Flow, Stage};
 
 /// `{ "choice": "local" }`
@@ -291,12 +291,16 @@ pub fn ask_view(props: &AskViewProps) -> Html {
                     },
                     (_, None) => html! { <p class="muted" id="ai-panel-status">{ "Reading the AI Config…" }</p> },
                 } }
+                if let Some(v) = view.as_ref().filter(|_| local_selectable) {
+                    <RuntimePinPanel view={ v.clone() } on_panel={ on_panel.clone() } />
+                }
                 if let Some(model) = local_model {
                     <ModelPanel model={ model } loader={ loader.clone() } imported={ imported }
-                        can_load={ local_ready } on_panel={ on_panel } />
+                        can_load={ local_ready } on_panel={ on_panel.clone() } />
                 }
                 if let (Some(v), true) = (view.as_ref().filter(|_| local_selectable), native) {
-                    <NativePanel view={ v.native.clone() } reason={ v.local_runtime_reason.clone() } />
+                    <NativePanel view={ v.native.clone() } reason={ v.local_runtime_reason.clone() }
+                        on_panel={ on_panel.clone() } />
                 }
             </section>
             <section class="panel" id="ai-question-panel">

@@ -201,7 +201,7 @@ fn imported_list(props: &ImportedListProps) -> Html {
                     html! {
                         <li class="model-folder" data-model={ m.model_id.clone() }>
                             <code>{ m.model_id.clone() }</code>
-                            <span class="muted small">{ format!("{} · {} files · {}", m.path, m.files, format::megabytes(m.bytes as f64)) }</span>
+                            <span class="muted small">{ format!("{} · {} files · {}", m.path, m.files, format::bytes(m.bytes as f64)) }</span>
                             if m.model_lib_url.is_none() {
                                 <span class="small warn">{ "no .wasm library in the folder: WebLLM's prebuilt one is downloaded" }</span>
                             }
@@ -310,7 +310,7 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
                     <progress id="model-progress" value={ format::fraction(p.progress).to_string() } max="1" />
                     <span id="model-progress-text">{ format::progress_text(p) }</span>
                     if !p.text.is_empty() {
-                        <span class="muted small" id="model-progress-detail">{ p.text.clone() }</span>
+                        <span class="muted small" id="model-progress-detail">{ format::phase(&p.text) }</span>
                     }
                 </div>
             }

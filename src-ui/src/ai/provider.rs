@@ -1,8 +1,89 @@
 //! The provider choice: which AI Config variation this person gets and why, and the local and
-//! cloud options as radio buttons, each with its model and why it cannot be used when it cannot.
+//! cloud options as radio buttons, each with its model and why it cannot be used when it cannot;
+//! and the local runtime pin (auto, WebLLM, native) with which runtime will answer and why.
 
-use datagata_ipc::ai::{AiPanelView, ProviderChoice, ProviderOption};
+use datagata_ipc::ai::{AiPanelView, LocalRuntime, ProviderChoice, ProviderOption, RuntimePin};
+use datagata_ipc::command;
+use serde::Serialize;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
+
+use crate::bridge;
+
+/// `{ "pin": "native" }`
+#[derive(Serialize)]
+struct PinArgs {
+    pin: RuntimePin,
+}
+
+/// "llama.cpp (native engine)" / "WebLLM (WebGPU)": the runtime in words.
+pub fn runtime_name(runtime: LocalRuntime) -> &'static str {
+    match runtime {
+        LocalRuntime::WebLlm => "WebLLM on the GPU (WebGPU)",
+        LocalRuntime::LlamaCpp => "llama.cpp, the native engine",
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct RuntimePinProps {
+    pub view: AiPanelView,
+    /// The panel after the pin was saved.
+    pub on_panel: Callback<AiPanelView>,
+}
+
+/// The pin as a select, and which runtime answers local questions and why.
+#[function_component(RuntimePinPanel)]
+pub fn runtime_pin_panel(props: &RuntimePinProps) -> Html {
+    let saving = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let onchange = {
+        let (saving, error, on_panel) = (saving.clone(), error.clone(), props.on_panel.clone());
+        Callback::from(move |e: Event| {
+            let pin = match e
+                .target_unchecked_into::<HtmlSelectElement>()
+                .value()
+                .as_str()
+            {
+                "webllm" => RuntimePin::WebLlm,
+                "native" => RuntimePin::Native,
+                _ => RuntimePin::Auto,
+            };
+            let (saving, error, on_panel) = (saving.clone(), error.clone(), on_panel.clone());
+            saving.set(true);
+            error.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                match bridge::invoke::<_, AiPanelView>(command::SET_RUNTIME_PIN, &PinArgs { pin })
+                    .await
+                {
+                    Ok(view) => on_panel.emit(view),
+                    Err(e) => error.set(Some(e)),
+                }
+                saving.set(false);
+            });
+        })
+    };
+    let v = &props.view;
+    let option = |pin: RuntimePin, label: &str| {
+        html! { <option value={ pin.as_str() } selected={ v.runtime_pin == pin }>{ label.to_string() }</option> }
+    };
+    html! {
+        <div class="runtime-pin" id="ai-runtime">
+            <label for="ai-runtime-pin">{ "Local runtime " }</label>
+            <select id="ai-runtime-pin" disabled={ *saving } { onchange } key={ v.runtime_pin.as_str() }>
+                { option(RuntimePin::Auto, "Auto (WebLLM where there is WebGPU, else native)") }
+                { option(RuntimePin::WebLlm, "WebLLM (WebGPU in the WebView)") }
+                { option(RuntimePin::Native, "Native llama.cpp engine") }
+            </select>
+            <p class="small" id="ai-runtime-answers">
+                { "Local questions are answered by " }<strong id="ai-runtime-name">{ runtime_name(v.local_runtime) }</strong>
+                { ": " }<span id="ai-runtime-why">{ v.local_runtime_reason.clone() }</span>
+            </p>
+            if let Some(e) = &*error {
+                <p class="error" id="ai-runtime-error">{ e.clone() }</p>
+            }
+        </div>
+    }
+}
 
 /// The status line under an option: "Available" (with `note`, e.g. that the model still has to
 /// be downloaded), or the reason it is not.
@@ -53,7 +134,7 @@ pub fn provider_panel(props: &ProviderPanelProps) -> Html {
         let status = found.map_or_else(|| "Not offered".to_string(), |o| option_status(o, note));
         let class = status_class(found);
         let (label, model) = match choice {
-            ProviderChoice::Local => ("Local: WebLLM on this machine's GPU", &view.local_model),
+            ProviderChoice::Local => ("Local: on this machine", &view.local_model),
             ProviderChoice::Cloud => ("Cloud: MotherDuck AI", &view.cloud_model),
         };
         let name = choice.as_str();

@@ -246,6 +246,7 @@ mod tests {
             messages: vec![],
             max_tokens: None,
             temperature: None,
+            grammar: None,
         };
         let flow = reduce(
             Flow::default(),

@@ -41,6 +41,65 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("dropoffs", &["DOLocationID"]),
 ];
 
+/// The statement's shape a question asks for, from its words: whether it groups ("per", "by",
+/// "each"), filters ("from", "over", "at night"), or ranks ("top", "most", "busiest"). A small
+/// model given room for a `WHERE` invents one; a question without such words gets a grammar
+/// without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub group: bool,
+    pub filter: bool,
+    pub rank: bool,
+    /// It counts ("how many", "number of"): `count(*)` is the aggregate.
+    pub count: bool,
+    /// The rows a ranking asks for: "top 10" → 10, "which … busiest" → 1.
+    pub limit: Option<u32>,
+}
+
+impl Shape {
+    /// Every form (the grammar's widest).
+    pub const ANY: Shape = Shape {
+        group: true,
+        filter: true,
+        rank: true,
+        count: false,
+        limit: None,
+    };
+
+    pub fn of(question: &str) -> Shape {
+        let q = question.to_lowercase();
+        let words: Vec<&str> = q
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let any = |cues: &[&str]| words.iter().any(|w| cues.contains(w));
+        // "top 10 …", "which … busiest": the first rows of a ranking; a lone superlative ("the
+        // longest trip distance") is an aggregate, max() or min().
+        let superlative = any(&[
+            "most", "highest", "lowest", "least", "busiest", "largest", "biggest", "fewest",
+            "best", "worst", "longest", "shortest", "cheapest",
+        ]);
+        let top = words
+            .iter()
+            .position(|w| *w == "top")
+            .map(|i| words.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(10));
+        let rank = top.is_some() || (any(&["which"]) && superlative);
+        let limit = top.or(rank.then_some(1));
+        let count = q.contains("how many") || q.contains("number of") || any(&["count"]);
+        Shape {
+            group: rank || any(&["per", "by", "each", "every", "which", "breakdown"]),
+            filter: any(&[
+                "from", "where", "with", "over", "under", "above", "below", "more", "less", "than",
+                "night", "morning", "evening", "only", "airport", "between", "after", "before",
+                "during", "without",
+            ]),
+            rank,
+            count,
+            limit,
+        }
+    }
+}
+
 /// The columns of `tables` that `question` names, by name (`trip_distance`, "trip distance") or
 /// by a word for it ("fare" → `fare_amount`), in schema order, each once.
 pub fn columns_named(tables: &[TableInfo], question: &str) -> Vec<String> {
@@ -110,24 +169,119 @@ struct Columns {
     time: Vec<String>,
     /// The select list's columns (the named ones, when the question names any).
     selected: Vec<String>,
+    /// The grouping key's columns the question names (not times), its times, and the numeric
+    /// columns it names outside the key (what is measured); empty when it names none.
+    keys: Vec<String>,
+    key_times: Vec<String>,
+    measures: Vec<String>,
+}
+
+/// The columns a question names in its grouping key ("by payment type", "per hour", "which
+/// pickup borough", "top 10 pickup zones by …") and elsewhere (what it measures).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Linked {
+    pub keys: Vec<String>,
+    pub measures: Vec<String>,
+}
+
+/// The key's words and the rest of the question.
+fn split_key(question: &str) -> (String, String) {
+    let q = question.to_lowercase();
+    let word_at = |w: &str| {
+        q.match_indices(w).map(|(i, _)| i).find(|&i| {
+            (i == 0 || !q.as_bytes()[i - 1].is_ascii_alphanumeric())
+                && q[i + w.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
+    if let Some(i) = word_at("top") {
+        let after = &q[i + 3..];
+        return match after.find(" by ") {
+            Some(j) => (
+                after[..j].to_string(),
+                format!("{} {}", &q[..i], &after[j + 4..]),
+            ),
+            None => (after.to_string(), q[..i].to_string()),
+        };
+    }
+    if let Some(i) = word_at("which") {
+        let after = &q[i + 5..];
+        let end = [
+            " is ", " had ", " has ", " are ", " gets ", " get ", " was ", " were ",
+        ]
+        .iter()
+        .filter_map(|v| after.find(v))
+        .min()
+        .unwrap_or(after.len());
+        return (
+            after[..end].to_string(),
+            format!("{} {}", &q[..i], &after[end..]),
+        );
+    }
+    for cue in [" by ", " per ", " for each ", " each "] {
+        if let Some(i) = q.rfind(cue) {
+            return (q[i + cue.len()..].to_string(), q[..i].to_string());
+        }
+    }
+    (String::new(), q)
+}
+
+/// [`Linked`] for `question`: a zone's name wins over the location id the same words name.
+pub fn link(tables: &[TableInfo], question: &str) -> Linked {
+    let (key, rest) = split_key(question);
+    let mut keys = columns_named(tables, &key);
+    let zone_named = tables.iter().any(|t| {
+        t.name == "taxi_zones"
+            && t.columns
+                .iter()
+                .any(|c| keys.contains(&c.name) && c.name != "LocationID")
+    });
+    if zone_named {
+        keys.retain(|k| !k.ends_with("LocationID"));
+    }
+    let numeric: Vec<&str> = tables
+        .iter()
+        .flat_map(|t| &t.columns)
+        .filter(|c| is_numeric(&c.sql_type))
+        .map(|c| c.name.as_str())
+        .collect();
+    let measures = columns_named(tables, &rest)
+        .into_iter()
+        .filter(|c| numeric.contains(&c.as_str()) && !keys.contains(c))
+        .collect();
+    Linked { keys, measures }
 }
 
 impl Columns {
-    fn of(tables: &[(&TableInfo, &str)], named: &[String]) -> Self {
+    fn linked(tables: &[(&TableInfo, &str)], named: &[String], linked: &Linked) -> Self {
         let mut c = Columns {
             all: vec![],
             numeric: vec![],
             time: vec![],
             selected: vec![],
+            keys: vec![],
+            key_times: vec![],
+            measures: vec![],
         };
         for (table, prefix) in tables {
             for col in &table.columns {
                 let text = format!("{prefix}{}", ident(&col.name));
+                let key = linked.keys.contains(&col.name);
                 if is_numeric(&col.sql_type) {
                     c.numeric.push(text.clone());
+                    if linked.measures.contains(&col.name) {
+                        c.measures.push(text.clone());
+                    }
                 }
                 if is_time(&col.sql_type) {
                     c.time.push(text.clone());
+                    if key {
+                        c.key_times.push(text.clone());
+                    }
+                } else if key {
+                    c.keys.push(text.clone());
                 }
                 if named.iter().any(|n| n == &col.name) {
                     c.selected.push(text.clone());
@@ -141,39 +295,82 @@ impl Columns {
         c
     }
 
-    /// The rules of one FROM form, named `<p>-…`.
-    fn rules(&self, p: &str, from: &str) -> String {
+    /// The rules of one FROM form, named `<p>-…`, for statements of `shape`.
+    fn rules(&self, p: &str, from: &str, shape: Shape) -> String {
         let mut r = String::new();
         let push = |r: &mut String, name: &str, body: String| {
             r.push_str(&format!("{p}-{name} ::= {body}\n"));
         };
+        let (items, tail) = if shape == Shape::ANY {
+            (
+                format!("{p}-item (\", \" {p}-item){{0,2}}"),
+                format!(" {p}-where? {p}-group? {p}-order? limit?"),
+            )
+        } else {
+            // A grouped question: a key, then its aggregates, grouped; else aggregates alone.
+            // One key and one aggregate: a small model given room for more adds columns.
+            let items = if shape.group {
+                format!("{p}-pick \", \" {p}-agg")
+            } else {
+                format!("{p}-agg")
+            };
+            let mut tail = String::new();
+            if shape.filter {
+                tail.push_str(&format!(" {p}-where?"));
+            }
+            if shape.group {
+                tail.push_str(&format!(" {p}-group"));
+            }
+            if shape.rank {
+                match shape.limit {
+                    Some(n) => {
+                        tail.push_str(&format!(" {p}-order {}", lit(&format!(" LIMIT {n}"))))
+                    }
+                    None => tail.push_str(&format!(" {p}-order limit?")),
+                }
+            }
+            (items, tail)
+        };
         push(
             &mut r,
             "query",
-            format!(
-                "\"SELECT \" {p}-items {} {p}-where? {p}-group? {p}-order? limit?",
-                lit(from)
-            ),
+            format!("\"SELECT \" {p}-items {}{tail}", lit(from)),
         );
-        push(
-            &mut r,
-            "items",
-            format!("{p}-item (\", \" {p}-item){{0,2}}"),
-        );
+        push(&mut r, "items", items);
         push(&mut r, "item", format!("{p}-agg | {p}-pick"));
-        let mut picks = vec![format!("{p}-sel")];
-        if !self.time.is_empty() {
-            picks.push(format!("{p}-hour"));
+        // A question with a key picks only the key: its columns, or the hour of its times.
+        let linked = shape != Shape::ANY && !(self.keys.is_empty() && self.key_times.is_empty());
+        let (sel, times) = if linked {
+            (&self.keys, &self.key_times)
+        } else {
+            (&self.selected, &self.time)
+        };
+        let mut picks = Vec::new();
+        if !sel.is_empty() {
+            picks.push(format!("{p}-sel"));
+            push(&mut r, "sel", alternatives(sel));
+        }
+        if !times.is_empty() {
+            picks.push(format!("\"hour(\" {p}-ktime \")\""));
+            push(&mut r, "ktime", alternatives(times));
         }
         push(&mut r, "pick", picks.join(" | "));
-        push(&mut r, "sel", alternatives(&self.selected));
         push(&mut r, "col", alternatives(&self.all));
         let mut aggs = vec![
             lit("count(*)"),
             format!("\"count(DISTINCT \" {p}-col \")\""),
         ];
-        if !self.numeric.is_empty() {
-            push(&mut r, "num", alternatives(&self.numeric));
+        let counting = shape != Shape::ANY && shape.count && self.measures.is_empty();
+        let measured = if shape != Shape::ANY && !self.measures.is_empty() {
+            &self.measures
+        } else {
+            &self.numeric
+        };
+        if counting {
+            // "How many trips": count(*) is the only aggregate.
+            aggs.truncate(1);
+        } else if !measured.is_empty() {
+            push(&mut r, "num", alternatives(measured));
             aggs.push(format!(
                 "(\"sum\" | \"avg\" | \"min\" | \"max\" | \"median\") \"(\" {p}-num \")\""
             ));
@@ -204,8 +401,35 @@ impl Columns {
 }
 
 /// The grammar for `tables` (the `main` schema's, as the schema view lists them); the select
-/// list narrowed to `named` columns when the question names any.
+/// list narrowed to `named` columns when the question names any; every statement shape.
 pub fn sql_grammar(tables: &[TableInfo], named: &[String]) -> String {
+    shaped_grammar(tables, named, Shape::ANY)
+}
+
+/// The grammar for `question`: its columns ([`columns_named`]), its shape ([`Shape::of`]), its
+/// key and measures ([`link`]); the zones join only when it names a zone's column (the pickup
+/// zone unless it says "dropoff"). The columns named come back too, for the prompt.
+pub fn question_grammar(tables: &[TableInfo], question: &str) -> (Vec<String>, String) {
+    let named = columns_named(tables, question);
+    let linked = link(tables, question);
+    let grammar = build(tables, &named, Shape::of(question), Some(&linked), question);
+    (named, grammar)
+}
+
+/// [`sql_grammar`] for statements of the `shape` a question asks for ([`Shape::of`]).
+pub fn shaped_grammar(tables: &[TableInfo], named: &[String], shape: Shape) -> String {
+    build(tables, named, shape, None, "")
+}
+
+fn build(
+    tables: &[TableInfo],
+    named: &[String],
+    shape: Shape,
+    linked: Option<&Linked>,
+    question: &str,
+) -> String {
+    let none = Linked::default();
+    let link_of = linked.unwrap_or(&none);
     let main: Vec<&TableInfo> = tables
         .iter()
         .filter(|t| t.schema == "main" && !t.columns.is_empty())
@@ -214,27 +438,40 @@ pub fn sql_grammar(tables: &[TableInfo], named: &[String]) -> String {
     let mut rules = String::new();
     let names = |t: &TableInfo| named.iter().any(|n| t.columns.iter().any(|c| &c.name == n));
     let trips_named = main.iter().any(|t| t.name == "taxi" && names(t));
+    let find = |n: &str| main.iter().find(|t| t.name == n).copied();
+    let zone_named = find("taxi_zones").is_some_and(|zones| {
+        zones
+            .columns
+            .iter()
+            .any(|c| c.name != "LocationID" && named.contains(&c.name))
+    });
     for (i, t) in main.iter().enumerate() {
         // Questions are about trips: the zone lookup alone only when it alone is named.
         if t.name == "taxi_zones" && (trips_named || !names(t)) {
             continue;
         }
+        // A question that names a zone's column is answered through the join.
+        if linked.is_some() && zone_named && t.name == "taxi" && find("taxi_zones").is_some() {
+            continue;
+        }
         let p = format!("t{i}");
-        let cols = Columns::of(&[(t, "")], named);
-        rules.push_str(&cols.rules(&p, &format!(" FROM {}", t.qualified_name)));
+        let cols = Columns::linked(&[(t, "")], named, link_of);
+        rules.push_str(&cols.rules(&p, &format!(" FROM {}", t.qualified_name), shape));
         forms.push(format!("{p}-query"));
     }
     // Trips with their zones: the join borough and zone questions need.
-    let find = |n: &str| main.iter().find(|t| t.name == n).copied();
     if let (Some(trips), Some(zones)) = (find("taxi"), find("taxi_zones")) {
         let has = |t: &TableInfo, c: &str| t.columns.iter().any(|x| x.name == c);
+        let dropoff = question.to_lowercase().contains("dropoff");
+        // Linked to a question: the join only when it names a zone, on the side it names.
+        let wanted = |j: usize| linked.is_none() || (zone_named && (j == 1) == dropoff);
         if has(zones, "LocationID") {
             for (j, key) in ["PULocationID", "DOLocationID"].iter().enumerate() {
-                if has(trips, key) {
+                if has(trips, key) && wanted(j) {
                     let p = format!("j{j}");
-                    let cols = Columns::of(&[(trips, "t."), (zones, "z.")], named);
+                    let cols = Columns::linked(&[(trips, "t."), (zones, "z.")], named, link_of);
                     let from = format!(" FROM taxi t JOIN taxi_zones z ON t.{key} = z.LocationID");
-                    rules.push_str(&cols.rules(&p, &from));
+                    rules.push_str(&cols.rules(&p, &from, shape));
                     forms.push(format!("{p}-query"));
                 }
             }
@@ -287,11 +524,17 @@ mod tests {
                     ("DOLocationID", "INTEGER"),
                     ("trip_distance", "DOUBLE"),
                     ("fare_amount", "DOUBLE"),
+                    ("payment_type", "BIGINT"),
+                    ("tip_amount", "DOUBLE"),
                 ],
             ),
             table(
                 "taxi_zones",
-                &[("LocationID", "INTEGER"), ("Borough", "VARCHAR")],
+                &[
+                    ("LocationID", "INTEGER"),
+                    ("Borough", "VARCHAR"),
+                    ("Zone", "VARCHAR"),
+                ],
             ),
         ]
     }
@@ -307,6 +550,87 @@ mod tests {
             vec!["trip_distance"]
         );
         assert!(columns_named(&tables(), "How many trips are there?").is_empty());
+    }
+
+    #[test]
+    fn a_question_shapes_its_statement() {
+        let plain = Shape::of("How many trips are there?");
+        assert_eq!(
+            plain,
+            Shape {
+                group: false,
+                filter: false,
+                rank: false,
+                count: true,
+                limit: None,
+            }
+        );
+        let g = shaped_grammar(&tables(), &[], plain);
+        assert!(
+            g.contains(
+                r#"t0-query ::= "SELECT " t0-items " FROM taxi"
+"#
+            ),
+            "no WHERE, GROUP BY or ORDER BY: {g}"
+        );
+        assert!(g.contains(r#"t0-items ::= t0-agg"#), "{g}");
+        assert!(
+            g.contains(r#"t0-agg ::= "count(*)""#),
+            "how many: count(*) alone: {g}"
+        );
+        let per = Shape::of("What is the average tip by payment type?");
+        assert_eq!((per.group, per.filter, per.rank), (true, false, false));
+        let g = shaped_grammar(&tables(), &[], per);
+        assert!(
+            g.contains(r#"t0-query ::= "SELECT " t0-items " FROM taxi" t0-group"#),
+            "{g}"
+        );
+        assert!(g.contains(r#"t0-items ::= t0-pick ", " t0-agg"#), "{g}");
+        let top = Shape::of("What are the top 10 pickup zones by number of trips?");
+        assert_eq!((top.group, top.filter, top.rank), (true, false, true));
+        assert!(
+            shaped_grammar(&tables(), &[], top)
+                .contains(r#"" FROM taxi" t0-group t0-order " LIMIT 10""#)
+        );
+        let lone = Shape::of("What is the longest trip distance?");
+        assert_eq!(
+            (lone.group, lone.rank),
+            (false, false),
+            "max(), not a ranking"
+        );
+        let which = Shape::of("Which pickup borough is busiest at night?");
+        assert_eq!((which.group, which.filter, which.rank), (true, true, true));
+        let from = Shape::of("What is the average fare for trips from JFK airport?");
+        assert_eq!((from.group, from.filter, from.rank), (false, true, false));
+        assert_eq!(
+            sql_grammar(&tables(), &[]),
+            shaped_grammar(&tables(), &[], Shape::ANY)
+        );
+    }
+
+    #[test]
+    fn a_question_links_its_key_and_what_it_measures() {
+        let t = tables();
+        assert_eq!(
+            link(&t, "What is the average tip by payment type?"),
+            Linked {
+                keys: vec!["payment_type".into()],
+                measures: vec!["tip_amount".into()]
+            }
+        );
+        // A zone's name wins over the location id; the join is the only form, on pickups.
+        let q = "What are the top 10 pickup zones by number of trips?";
+        assert_eq!(link(&t, q).keys, vec!["Zone".to_string()]);
+        let (_, g) = question_grammar(&t, q);
+        assert!(g.starts_with("root ::= j0-query\n"), "{g}");
+        assert!(g.contains(r#"j0-sel ::= "z.Zone""#), "{g}");
+        // A time key is grouped by its hour; no zone named, no join.
+        let (_, g) = question_grammar(&t, "How many trips are there per hour of the day?");
+        assert!(g.starts_with("root ::= t0-query\n"), "{g}");
+        assert!(g.contains(r#"t0-pick ::= "hour(" t0-ktime ")""#), "{g}");
+        let (_, g) = question_grammar(&t, "What is the average trip distance?");
+        assert!(g.contains(r#"t0-num ::= "trip_distance""#), "{g}");
+        assert!(!g.contains("JOIN"), "{g}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use datagata_ipc::{
     DeviceType, GpuAdapter, Profile, Tier, WebGpuReport,
     ai::{
         AskRequest, FailedAttempt, FeedbackRequest, Generation, LocalFailure, LocalGeneration,
-        ProviderChoice, RunAnswerRequest,
+        ProviderChoice, RunAnswerRequest, RuntimePin,
     },
 };
 
@@ -180,11 +180,19 @@ fn a_local_question_runs_through_webllms_reply_and_is_tracked() {
         messages,
         max_tokens,
         temperature,
+        grammar,
     } = &prepared.generation
     else {
         panic!("not a local prompt: {prepared:?}")
     };
     assert_eq!(model, "Llama-3.2-3B-Instruct-q4f32_1-MLC");
+    // WebLLM gets the same SQL grammar from the live schema as the native engine.
+    let grammar = grammar.as_deref().expect("a grammar for WebLLM");
+    assert_eq!(grammar, core.sql_grammar_for("How many trips are there?").1);
+    assert!(
+        grammar.starts_with("root ::= ") && grammar.contains("taxi"),
+        "{grammar}"
+    );
     assert_eq!((*max_tokens, *temperature), (Some(500), Some(0.6)));
     assert!(messages.iter().any(
         |m| m.content.contains("taxi(") && m.content.contains("tpep_pickup_datetime TIMESTAMP")
@@ -391,3 +399,96 @@ fn past_the_limit_the_oldest_unanswered_question_is_abandoned() {
 }
 
 mod parity;
+
+#[test]
+fn a_pinned_runtime_wins_and_the_panel_says_why() {
+    // WebGPU here: auto takes WebLLM; pinned native, the native engine (no GGUF: it says so).
+    let core = premium_with_webgpu(true);
+    let panel = core.ai_panel().unwrap();
+    assert_eq!(
+        (panel.runtime_pin, panel.local_runtime),
+        (RuntimePin::Auto, LocalRuntime::WebLlm)
+    );
+    let panel = core.set_runtime_pin(RuntimePin::Native).unwrap();
+    assert_eq!(
+        (panel.runtime_pin, panel.local_runtime),
+        (RuntimePin::Native, LocalRuntime::LlamaCpp)
+    );
+    assert!(
+        panel
+            .local_runtime_reason
+            .contains("you pinned the native llama.cpp engine"),
+        "{}",
+        panel.local_runtime_reason
+    );
+    let reason = panel.options[0].reason.clone().unwrap();
+    assert!(
+        reason.starts_with("the native engine cannot run: no GGUF model file"),
+        "{reason}"
+    );
+    let asked = core.ask_ai(
+        &AskRequest {
+            question: "How many trips are there?".into(),
+            choice: ProviderChoice::Local,
+            retry_of: None,
+        },
+        &mut |_| {},
+    );
+    let Err(CoreError::Unanswered {
+        error: AiError::Unavailable { reason, .. },
+        completed,
+        ..
+    }) = asked
+    else {
+        panic!(
+            "the route honours the pin: {:?}",
+            asked.map(|p| p.generation)
+        )
+    };
+    assert!(reason.contains("native engine cannot run"), "{reason}");
+    assert_eq!(completed.runtime.as_deref(), Some("llama.cpp"));
+
+    // No WebGPU: pinned WebLLM cannot answer and says what would.
+    let core = test_core();
+    core.set_profile(Profile {
+        tier: Tier::Premium,
+        device_type_override: Some(DeviceType::Desktop),
+        ..Profile::default()
+    })
+    .unwrap();
+    let panel = core.set_runtime_pin(RuntimePin::WebLlm).unwrap();
+    assert_eq!(panel.local_runtime, LocalRuntime::WebLlm);
+    let reason = panel.options[0].reason.clone().unwrap();
+    assert!(
+        reason.starts_with("you pinned WebLLM, but no WebView has reported WebGPU")
+            && reason.ends_with("or pin the native engine (or auto)"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn auto_takes_webllm_with_webgpu_else_the_native_engine() {
+    let (route, why, problem) = route_for(RuntimePin::Auto, Some(Ok(())), None);
+    assert_eq!((route, problem), (Route::WebLlm, None));
+    assert!(why.contains("WebGPU"), "{why}");
+    let (route, why, problem) = route_for(RuntimePin::Auto, Some(Err("no adapter".into())), None);
+    assert_eq!((route, problem), (Route::Native, None));
+    assert_eq!(
+        why,
+        "this WebView has no WebGPU (no adapter), so the native llama.cpp engine answers on this machine"
+    );
+    let (route, _, problem) = route_for(
+        RuntimePin::Auto,
+        Some(Err("no adapter".into())),
+        Some("no GGUF".into()),
+    );
+    assert_eq!(route, Route::Native);
+    assert!(
+        problem
+            .unwrap()
+            .contains("the native engine cannot run: no GGUF")
+    );
+    let (route, why, problem) = route_for(RuntimePin::Native, Some(Ok(())), None);
+    assert_eq!((route, problem), (Route::Native, None));
+    assert!(why.contains("although the WebView has WebGPU"), "{why}");
+}

@@ -142,8 +142,9 @@ fn the_native_engine_answers_the_window_and_the_cli_alike() {
     let core = crate::test_core();
     core.data().generate(2_000, 1).unwrap();
     core.set_profile(premium()).unwrap();
-    core.native()
-        .set_model_dirs(vec![model.parent().unwrap().to_path_buf()]);
+    let own = tempfile::tempdir().unwrap();
+    core.gguf_files()
+        .set_dirs(own.path(), vec![model.parent().unwrap().to_path_buf()]);
     core.native()
         .engine()
         .set_program(crate::ai::engine::tests::app_binary());
