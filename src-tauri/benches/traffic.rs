@@ -45,6 +45,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
+    // Without a provider: no GGUF model, so local answers are recorded as unavailable instead of
+    // starting the engine (whose worker is the datagata binary, not this one).
+    let no_models = tempfile::tempdir().expect("a temporary folder");
+    // SAFETY: set before any other thread starts.
+    unsafe { std::env::set_var("DATAGATA_MODELS_DIR", no_models.path()) };
     let questions: usize = std::env::var("BENCH_QUESTIONS")
         .ok()
         .and_then(|v| v.parse().ok())

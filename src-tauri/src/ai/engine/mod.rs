@@ -228,7 +228,21 @@ impl Engine {
         if let Some(p) = std::env::var_os("DATAGATA_ENGINE_PROGRAM") {
             return Ok(PathBuf::from(p));
         }
-        std::env::current_exe().map_err(|e| EngineError::WorkerStart(e.to_string()))
+        let exe = std::env::current_exe().map_err(|e| EngineError::WorkerStart(e.to_string()))?;
+        // The worker is `datagata engine-worker`: a test or benchmark binary that links the core
+        // would otherwise start copies of itself (each running its own main again).
+        let is_app = exe.file_stem().is_some_and(|n| {
+            n.to_string_lossy()
+                .to_ascii_lowercase()
+                .starts_with("datagata")
+        });
+        if !is_app {
+            return Err(EngineError::WorkerStart(format!(
+                "{} is not the datagata binary: set DATAGATA_ENGINE_PROGRAM",
+                exe.display()
+            )));
+        }
+        Ok(exe)
     }
 
     pub fn status(&self) -> Status {
