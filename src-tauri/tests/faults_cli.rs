@@ -11,13 +11,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod common;
+
 fn datagata(db: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_datagata"));
-    cmd.env("DATAGATA_NO_KEYRING", "1")
-        .env_remove("MOTHERDUCK_TOKEN")
-        .env_remove("LAUNCHDARKLY_SDK_KEY")
-        .arg("--db")
-        .arg(db);
+    let mut cmd = common::datagata();
+    cmd.arg("--db").arg(db);
     cmd
 }
 

@@ -6,11 +6,11 @@ use std::process::Command;
 
 const CANARY: &str = "CANARYcli90b1e4";
 
+mod common;
+
 fn datagata() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_datagata"));
-    cmd.env("DATAGATA_NO_KEYRING", "1")
-        .env_remove("MOTHERDUCK_TOKEN")
-        .env("DATAGATA_SAMPLE_ROWS", "100");
+    let mut cmd = common::datagata();
+    cmd.env("DATAGATA_SAMPLE_ROWS", "100");
     cmd
 }
 

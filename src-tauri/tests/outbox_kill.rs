@@ -13,6 +13,8 @@ use std::{
 
 use datagata::flags::events::{Delivery, EventLog};
 
+mod common;
+
 #[allow(dead_code)]
 #[path = "../src/flags/fake_launchdarkly.rs"]
 mod fake_launchdarkly;
@@ -22,10 +24,8 @@ use fake_launchdarkly::FakeLaunchDarkly;
 const EVENTS: usize = 10_000;
 
 fn datagata(url: &str, data: &Path, models: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_datagata"));
-    cmd.env("DATAGATA_NO_KEYRING", "1")
-        .env_remove("MOTHERDUCK_TOKEN")
-        .env("DATAGATA_DATA_DIR", data)
+    let mut cmd = common::datagata();
+    cmd.env("DATAGATA_DATA_DIR", data)
         // No GGUF model: local answers are recorded as unavailable, quickly.
         .env("DATAGATA_MODELS_DIR", models)
         .env("LAUNCHDARKLY_SDK_KEY", "sdk-kill-test")

@@ -10,22 +10,9 @@ use datagata_e2e::{App, SAMPLE_ROWS};
 const SHORT: Duration = Duration::from_secs(20);
 const LONG: Duration = Duration::from_secs(90);
 
-/// Replaces the editor's text, as typed: select all, then the keys.
+/// Replaces the editor's text, as typed (the harness's [`App::set_sql`]).
 async fn set_sql(app: &App, sql: &str) {
-    let content = app
-        .client
-        .wait()
-        .at_most(SHORT)
-        .for_element(fantoccini::Locator::Css("#sql-editor .cm-content"))
-        .await
-        .unwrap();
-    content.click().await.unwrap();
-    // Ctrl+A (the null key releases Ctrl), Delete, then the text.
-    content
-        .send_keys("\u{E009}a\u{E000}\u{E017}")
-        .await
-        .unwrap();
-    content.send_keys(sql).await.unwrap();
+    app.set_sql(sql).await.unwrap();
 }
 
 /// The editor's document now (through the editor itself: its DOM holds only the lines in view).

@@ -333,6 +333,22 @@ impl App {
         Ok(())
     }
 
+    /// Replaces the Query tab editor's text, as typed: select all, then the keys.
+    pub async fn set_sql(&self, sql: &str) -> anyhow::Result<()> {
+        let content = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#sql-editor .cm-content"))
+            .await
+            .context("waiting for the SQL editor")?;
+        content.click().await?;
+        // Ctrl+A (the null key releases Ctrl), Delete, then the text.
+        content.send_keys("\u{E009}a\u{E000}\u{E017}").await?;
+        content.send_keys(sql).await?;
+        Ok(())
+    }
+
     /// How many elements match `css` now. The view may replace an element while the driver
     /// collects them ("stale element"): then it counts again (a few times).
     pub async fn count(&self, css: &str) -> anyhow::Result<usize> {
