@@ -67,10 +67,16 @@ pub fn data_dir() -> PathBuf {
 /// LaunchDarkly when `LAUNCHDARKLY_SDK_KEY` is set (falling back to the last data received, kept
 /// in `data_dir`, then the embedded file), else the embedded file.
 pub async fn open_flags(data_dir: &Path, file: Option<&Path>) -> Result<Flags, FlagsError> {
-    match (
+    flags_from(
         file,
         LiveConfig::from_env(data_dir.join(LAST_KNOWN_GOOD_FILE)),
-    ) {
+    )
+    .await
+}
+
+/// [`open_flags`] with the live configuration already read.
+async fn flags_from(file: Option<&Path>, live: Option<LiveConfig>) -> Result<Flags, FlagsError> {
+    match (file, live) {
         (Some(path), _) => Flags::open(&FlagSource::File(path.to_path_buf())),
         (None, Some(live)) => Flags::open_live(&live).await,
         (None, None) => Flags::open(&FlagSource::Embedded),
@@ -150,7 +156,7 @@ impl Core {
         let data = Database::open_waiting(db, lock_wait)?;
         let events = EventLog::on(data.dedicated_connection()?)?;
         let live = LiveConfig::from_env(data.files_root().join(LAST_KNOWN_GOOD_FILE));
-        let flags = open_flags(data.files_root(), None).await?;
+        let flags = flags_from(None, live.clone()).await?;
         tracing::info!(source = %flags.source().detail, "flags ready");
         let mut core = Self::new(saved, flags, events, data)?;
         if let Some(live) = live {

@@ -296,39 +296,43 @@ impl EventLog {
         key: &str,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<TrackedEvent>, EventLogError> {
-        self.sync();
         let since = since
             .map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
             .unwrap_or_else(|| "1970-01-01 00:00:00".into());
+        self.select(
+            "WHERE event_key = ? AND occurred_at >= ?::TIMESTAMP ORDER BY occurred_at",
+            duckdb::params![key, since],
+        )
+    }
+
+    /// The stored events matching `rest` (a WHERE/ORDER/LIMIT tail), after what was appended
+    /// before this call has been written.
+    fn select(
+        &self,
+        rest: &str,
+        params: impl duckdb::Params,
+    ) -> Result<Vec<TrackedEvent>, EventLogError> {
+        self.sync();
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM datagata_events
-             WHERE event_key = ? AND occurred_at >= ?::TIMESTAMP ORDER BY occurred_at"
-        ))?;
-        let rows = stmt.query_map(duckdb::params![key, since], row)?;
+        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM datagata_events {rest}"))?;
+        let rows = stmt.query_map(params, row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The newest events first.
     pub fn recent(&self, limit: usize) -> Result<Vec<TrackedEvent>, EventLogError> {
-        self.sync();
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM datagata_events ORDER BY occurred_at DESC LIMIT ?"
-        ))?;
-        let rows = stmt.query_map(duckdb::params![limit as i64], row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.select(
+            "ORDER BY occurred_at DESC LIMIT ?",
+            duckdb::params![limit as i64],
+        )
     }
 
     /// Every stored event in `state`, oldest first.
     pub fn in_state(&self, state: Delivery) -> Result<Vec<TrackedEvent>, EventLogError> {
-        self.sync();
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM datagata_events WHERE delivery = ? ORDER BY occurred_at"
-        ))?;
-        let rows = stmt.query_map(duckdb::params![state.as_str()], row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.select(
+            "WHERE delivery = ? ORDER BY occurred_at",
+            duckdb::params![state.as_str()],
+        )
     }
 
     /// How many stored events are in each delivery state (what is on disk now; no waiting).
