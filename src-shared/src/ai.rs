@@ -228,9 +228,12 @@ pub struct AiPanelView {
     pub chosen: ProviderChoice,
     /// Local first, then cloud.
     pub options: Vec<ProviderOption>,
-    /// The model WebLLM would load (the AI Config's, or its q4f32 build when the GPU lacks
-    /// `shader-f16`).
+    /// The model a local question runs on: the GGUF file's name where the native engine
+    /// answers, else [`AiPanelView::webllm_model`].
     pub local_model: String,
+    /// The model WebLLM would load (the AI Config's, or its q4f32 build when the GPU lacks
+    /// `shader-f16`), whichever runtime answers here.
+    pub webllm_model: String,
     pub cloud_model: String,
     /// Model folders imported from disk, served to WebLLM by the app itself.
     pub local_models: Vec<ImportedModel>,

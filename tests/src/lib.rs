@@ -366,8 +366,22 @@ impl App {
     }
 
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.client.find(Locator::Css(css)).await?.click().await?;
-        Ok(())
+        // WebKitWebDriver clicks at the element's centre: a view still filling in (a panel above
+        // it growing once an async check finishes) can move the element between the two, and
+        // the click lands beside it. So click once it has stayed put for one short look.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut last = None;
+        loop {
+            let element = self.client.find(Locator::Css(css)).await?;
+            // A view re-rendering between the find and the read: look again.
+            let rect = element.rectangle().await.ok();
+            if (rect.is_some() && last == rect) || Instant::now() > deadline {
+                element.click().await?;
+                return Ok(());
+            }
+            last = rect;
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
     }
 
     /// Closes the app and starts it again on the same data and settings, as a relaunch would.

@@ -510,6 +510,7 @@ impl Core {
                 Route::Native => self.native_model_name(config_ref),
                 _ => self.webllm_model(config_ref),
             },
+            webllm_model: self.webllm_model(config_ref),
             cloud_model: CLOUD_MODEL.into(),
             local_models: self.models.list(),
             local_runtime: route.runtime().unwrap_or(LocalRuntime::WebLlm),

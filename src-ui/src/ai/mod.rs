@@ -76,11 +76,12 @@ pub fn ask_view(props: &AskViewProps) -> Html {
         Some(Ok(v)) => Some(v.clone()),
         _ => None,
     };
-    // The model panel shows whenever the flags offer local AI (importing a folder needs no GPU).
+    // WebLLM's model panel shows whenever the flags offer local AI (importing a folder needs no
+    // GPU); it manages WebLLM's model whichever runtime answers here.
     let local_model = view
         .as_ref()
         .filter(|v| local_option(v).is_some_and(|o| o.selectable))
-        .map(|v| v.local_model.clone());
+        .map(|v| v.webllm_model.clone());
     let local_selectable = view
         .as_ref()
         .is_some_and(|v| local_option(v).is_some_and(|o| o.selectable));
@@ -294,13 +295,15 @@ pub fn ask_view(props: &AskViewProps) -> Html {
                 if let Some(v) = view.as_ref().filter(|_| local_selectable) {
                     <RuntimePinPanel view={ v.clone() } on_panel={ on_panel.clone() } />
                 }
-                if let Some(model) = local_model {
-                    <ModelPanel model={ model } loader={ loader.clone() } imported={ imported }
-                        can_load={ local_ready } on_panel={ on_panel.clone() } />
-                }
+                // The runtime that answers comes first; WebLLM's panel, when it does not answer
+                // here, follows (its cache check, finishing later, then moves nothing above it).
                 if let (Some(v), true) = (view.as_ref().filter(|_| local_selectable), native) {
                     <NativePanel view={ v.native.clone() } reason={ v.local_runtime_reason.clone() }
                         on_panel={ on_panel.clone() } />
+                }
+                if let Some(model) = local_model {
+                    <ModelPanel model={ model } loader={ loader.clone() } imported={ imported }
+                        can_load={ local_ready && !native } answers={ !native } on_panel={ on_panel.clone() } />
                 }
             </section>
             <section class="panel" id="ai-question-panel">

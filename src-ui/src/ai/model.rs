@@ -119,6 +119,8 @@ pub struct ModelPanelProps {
     pub model: AttrValue,
     pub loader: ModelLoader,
     pub imported: Vec<ImportedModel>,
+    /// Whether WebLLM answers local questions here (else the native engine does).
+    pub answers: bool,
     /// Local AI can answer here (else Download is off; the option says why).
     pub can_load: bool,
     /// The panel after an import or a forget.
@@ -288,6 +290,9 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
     };
     html! {
         <div class="model-manage" id="model-manage">
+            if !props.answers {
+                <h3>{ "WebLLM (answers where the WebView has WebGPU)" }</h3>
+            }
             <p class="model-line">
                 { "Local model files: " }
                 <span id="model-status" class={ status_class }>{ status }</span>
