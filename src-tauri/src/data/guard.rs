@@ -136,6 +136,58 @@ const FILE_ENDINGS: &[&str] = &[
     ".xlsx", ".db", ".duckdb",
 ];
 
+/// Statements that passed [`check`] lately, so a statement asked again (traffic, history,
+/// a dashboard) is not parsed and walked again: the verdict depends only on the text and the
+/// files root, which a [`Passed`] is made for. Refusals are not kept (they are rare, and their
+/// message should be DuckDB's each time). Bounded: when full it starts over.
+#[derive(Debug)]
+pub struct Passed {
+    root: PathBuf,
+    texts: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl Passed {
+    /// At most this many statements are remembered.
+    pub const CAPACITY: usize = 1024;
+
+    pub fn new(files_root: &Path) -> Self {
+        Passed {
+            root: files_root.to_path_buf(),
+            texts: Default::default(),
+        }
+    }
+
+    /// [`check`], skipped for a statement that passed before.
+    pub fn check(&self, conn: &duckdb::Connection, sql: &str) -> Result<ReadOnlySql, Refusal> {
+        let text = trimmed(sql);
+        let lock = || self.texts.lock().unwrap_or_else(|e| e.into_inner());
+        if lock().contains(text) {
+            return Ok(ReadOnlySql(text.to_string()));
+        }
+        let passed = check(conn, text, &self.root)?;
+        #[cfg(test)]
+        if DISABLED.with(|d| d.get()) {
+            return Ok(passed);
+        }
+        let mut texts = lock();
+        if texts.len() >= Self::CAPACITY {
+            texts.clear();
+        }
+        texts.insert(passed.0.clone());
+        Ok(passed)
+    }
+
+    /// How many statements are remembered.
+    pub fn len(&self) -> usize {
+        self.texts.lock().map(|t| t.len()).unwrap_or(0)
+    }
+}
+
+fn trimmed(sql: &str) -> &str {
+    sql.trim()
+        .trim_end_matches(|c: char| c == ';' || c.is_whitespace())
+}
+
 /// Checks `sql` on `conn` (any connection: parsing touches nothing) and returns it as
 /// [`ReadOnlySql`], or why it may not run.
 pub fn check(
@@ -143,9 +195,7 @@ pub fn check(
     sql: &str,
     files_root: &Path,
 ) -> Result<ReadOnlySql, Refusal> {
-    let text = sql
-        .trim()
-        .trim_end_matches(|c: char| c == ';' || c.is_whitespace());
+    let text = trimmed(sql);
     if text.is_empty() {
         return Err(Refusal::Empty);
     }
@@ -311,5 +361,60 @@ fn inside(root: &Path, raw: &str) -> Result<(), Refusal> {
         Ok(())
     } else {
         Err(refuse("is outside the data folder"))
+    }
+}
+
+#[cfg(test)]
+mod passed_tests {
+    use super::*;
+
+    fn conn() -> duckdb::Connection {
+        duckdb::Connection::open_in_memory().expect("in-memory DuckDB")
+    }
+
+    #[test]
+    fn a_passed_statement_is_remembered_once_whatever_its_trailing_semicolons() {
+        let (conn, passed) = (conn(), Passed::new(Path::new("/nowhere")));
+        let first = passed.check(&conn, "SELECT 42").unwrap();
+        let again = passed.check(&conn, "  SELECT 42 ;; \n").unwrap();
+        assert_eq!(first, again);
+        assert_eq!(first.as_str(), "SELECT 42");
+        assert_eq!(passed.len(), 1);
+    }
+
+    #[test]
+    fn a_refusal_is_not_remembered_and_is_given_each_time() {
+        let (conn, passed) = (conn(), Passed::new(Path::new("/nowhere")));
+        for _ in 0..2 {
+            assert_eq!(
+                passed.check(&conn, "DROP TABLE trips"),
+                Err(Refusal::NotReadOnly)
+            );
+        }
+        assert_eq!(passed.len(), 0);
+    }
+
+    #[test]
+    fn the_memory_is_bounded() {
+        let (conn, passed) = (conn(), Passed::new(Path::new("/nowhere")));
+        for i in 0..Passed::CAPACITY + 10 {
+            passed.check(&conn, &format!("SELECT {i}")).unwrap();
+        }
+        assert!(passed.len() <= Passed::CAPACITY, "{}", passed.len());
+        assert!(passed.len() > 0);
+    }
+
+    #[test]
+    fn what_passes_with_the_guard_switched_off_is_not_remembered() {
+        let (conn, passed) = (conn(), Passed::new(Path::new("/nowhere")));
+        set_disabled_for_tests(true);
+        let unchecked = passed.check(&conn, "DROP TABLE trips");
+        set_disabled_for_tests(false);
+        assert!(unchecked.is_ok());
+        assert_eq!(passed.len(), 0);
+        assert_eq!(
+            passed.check(&conn, "DROP TABLE trips"),
+            Err(Refusal::NotReadOnly)
+        );
     }
 }

@@ -236,6 +236,8 @@ pub struct Database {
     busy: std::sync::Mutex<Option<String>>,
     /// The SQL editor's run under way, which Stop or the next run interrupts.
     editor_runs: runner::EditorRuns,
+    /// Statements the read-only guard passed lately.
+    passed: guard::Passed,
 }
 
 /// The folder of imported data files inside a data directory: the one folder SQL can see.
@@ -395,10 +397,11 @@ impl Database {
             pool,
             path,
             files_root,
-            imports,
             motherduck: motherduck::MotherDuck::default(),
             busy: std::sync::Mutex::new(None),
             editor_runs: runner::EditorRuns::default(),
+            passed: guard::Passed::new(&imports),
+            imports,
         })
     }
 

@@ -213,7 +213,7 @@ impl Database {
     /// The read-only guard, on a pooled connection.
     pub fn check(&self, sql: &str) -> Result<ReadOnlySql, DataError> {
         let conn = self.conn()?;
-        Ok(guard::check(&conn, sql, self.imports_dir())?)
+        Ok(self.passed.check(&conn, sql)?)
     }
 
     /// The SQL editor's run `id`: checked and run like [`Database::run`], and stopped by
