@@ -386,6 +386,8 @@ impl Database {
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
+            // An in-process DuckDB connection does not go stale: no test query per checkout.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(30))
             .build(manager)?;
         let conn = pool.get()?;

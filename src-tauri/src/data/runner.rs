@@ -13,7 +13,7 @@ use std::{
 
 use datagata_ipc::data::{ExportDone, ExportFormat, QueryRequest, QueryResult, QueryTarget};
 
-use super::{DataError, Database, ReadOnlySql, convert, guard, quote_literal};
+use super::{DataError, Database, ReadOnlySql, convert, quote_literal};
 
 /// Rows sent to the UI at most, unless a request asks for fewer or more.
 pub const DEFAULT_MAX_ROWS: u64 = 100_000;
