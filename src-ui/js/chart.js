@@ -18,6 +18,7 @@ import {
   LineElement,
   PointElement,
   ScatterController,
+  Title,
   Tooltip,
 } from "chart.js";
 
@@ -30,6 +31,7 @@ Chart.register(
   LineElement,
   PointElement,
   ScatterController,
+  Title,
   Tooltip,
 );
 
@@ -133,9 +135,18 @@ function config(spec, colors, onScreen) {
       maintainAspectRatio: false,
       devicePixelRatio: onScreen ? undefined : 1,
       locale,
+      layout: { padding: onScreen ? 0 : 16 },
       scales: { x, y },
       plugins: {
         legend: { display: false },
+        // A file carries its title (the screen has the caption and the controls).
+        title: {
+          display: !onScreen,
+          text: spec.title,
+          color: colors.ink,
+          align: "start",
+          font: { size: 16, weight: "bold" },
+        },
         tooltip: {
           enabled: onScreen,
           callbacks: time ? { title: (items) => xText(items[0].parsed.x) } : {},

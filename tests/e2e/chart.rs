@@ -1,7 +1,8 @@
 //! Charts of a result in the real window: a grouped query is drawn as bars on a canvas (Chart.js
 //! counted the bars; the bars' colour is on the canvas), the caption says what it shows, the kind
 //! switches from the keyboard, a time column makes a line whose y column can be chosen, and Save
-//! writes a real PNG and a real SVG — all under the app's CSP, with no refusal.
+//! writes a real PNG and a real SVG — all under the app's CSP, with no refusal; the Ask tab's answer
+//! is charted by the same component.
 
 use std::time::{Duration, Instant};
 
@@ -160,6 +161,13 @@ async fn a_grouped_query_is_charted_switched_and_saved() {
     assert!(svg.trim_end().ends_with("</svg>"));
     assert_eq!(svg.matches("class=\"bar\"").count(), 4, "{svg}");
     assert!(svg.contains(&caption), "the SVG's <desc> is the caption");
+    // Kept beside the screenshots for a person to look at.
+    let keep = std::env::var_os("DATAGATA_SCREENSHOT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("datagata-e2e-screenshots"));
+    std::fs::create_dir_all(&keep).unwrap();
+    std::fs::copy(&png, keep.join("chart-saved.png")).unwrap();
+    std::fs::copy(&svg_path, keep.join("chart-saved.svg")).unwrap();
     // An existing file is never overwritten.
     app.click("#results-chart-svg").await.unwrap();
     let refused = app.text("#results-chart-save-error", SHORT).await.unwrap();
@@ -226,5 +234,83 @@ async fn a_grouped_query_is_charted_switched_and_saved() {
         .await
         .unwrap();
     assert_eq!(refused, serde_json::json!([]), "the CSP refused something");
+    app.close().await.unwrap();
+}
+
+/// The Ask tab's answer gets the same chart: the native engine (SmolLM2-135M from
+/// `DATAGATA_MODELS_DIR`, where scripts/setup puts it) writes SQL, the person replaces it with a
+/// grouped query before running it (the small model's own SQL varies), and the answer's rows are
+/// drawn as bars.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_is_charted_like_a_query() {
+    let Some(models) = std::env::var_os("DATAGATA_MODELS_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|d| d.join("SmolLM2-135M-Instruct.Q4_1.gguf").is_file())
+    else {
+        eprintln!(
+            "skipped: no SmolLM2-135M GGUF in DATAGATA_MODELS_DIR (scripts/setup puts it there)"
+        );
+        return;
+    };
+    let app = App::start_with_models(&models)
+        .await
+        .expect("the app starts");
+    app.text("#tier", LONG).await.unwrap();
+    app.become_premium_desktop().await.unwrap();
+    app.click("#tab-ask").await.unwrap();
+    app.text("#ai-native-reason", LONG).await.unwrap();
+    app.fill("#ai-question", "How many trips are there per payment type?")
+        .await
+        .unwrap();
+    app.click("#ai-ask").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if let Ok(el) = app.client.find(Locator::Css("#ai-sql")).await
+            && let Ok(Some(v)) = el.prop("value").await
+            && !v.trim().is_empty()
+        {
+            break;
+        }
+        if let Ok(e) = app.text("#ai-error", Duration::from_millis(50)).await {
+            panic!("the question failed: {e}");
+        }
+        assert!(Instant::now() < deadline, "no SQL from the model");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.fill(
+        "#ai-sql",
+        "SELECT payment_type, count(*) AS trips FROM taxi GROUP BY 1 ORDER BY 1",
+    )
+    .await
+    .unwrap();
+    app.click("#ai-run").await.unwrap();
+    app.text_when("#ai-summary", LONG, |t| t.starts_with("4 rows"))
+        .await
+        .unwrap();
+    attr_when(&app, "#ai-results-chart", "data-kind", |k| k == "bar").await;
+    let caption = app.text("#ai-results-chart-summary", SHORT).await.unwrap();
+    assert!(
+        caption.starts_with("Bar chart of trips by payment_type: 4 bars."),
+        "{caption}"
+    );
+    let bars = drawn(&app, "#ai-results-chart-canvas").await;
+    assert_eq!(
+        (bars["kind"].as_str(), bars["points"].as_u64()),
+        (Some("bar"), Some(4))
+    );
+    assert!(
+        bars["mark"].as_u64().unwrap() > 1_000,
+        "bars are painted: {bars}"
+    );
+    app.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             document.querySelector('#ai-results-chart').scrollIntoView({ block: 'center' });
+             requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 400)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.screenshot("chart-answer").await.unwrap();
     app.close().await.unwrap();
 }

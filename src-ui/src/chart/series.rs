@@ -46,6 +46,8 @@ pub struct Series {
     pub kind: ChartKind,
     pub x_name: String,
     pub y_name: String,
+    /// "trips by payment_type", "fare over day", "fare against distance": a saved file's title.
+    pub title: String,
     pub x_axis: XAxis,
     /// Bars' labels, one per point (empty for other kinds).
     pub labels: Vec<String>,
@@ -105,10 +107,16 @@ impl Series {
     pub fn build(columns: &[Column], choice: Choice) -> Option<Series> {
         let (xc, yc) = (columns.get(choice.x)?, columns.get(choice.y)?);
         let rows = columns.iter().map(|c| c.values.len()).max().unwrap_or(0);
+        let between = match choice.kind {
+            ChartKind::Bar => "by",
+            ChartKind::Line => "over",
+            ChartKind::Scatter => "against",
+        };
         let mut series = Series {
             kind: choice.kind,
             x_name: xc.name.clone(),
             y_name: yc.name.clone(),
+            title: format!("{} {between} {}", yc.name, xc.name),
             x_axis: match xc.kind {
                 _ if choice.kind == ChartKind::Bar => XAxis::Labels,
                 ColumnKind::Date => XAxis::Dates,
@@ -354,6 +362,7 @@ mod tests {
         };
         let s = Series::build(&cols, choice).unwrap();
         assert_eq!(s.labels, ["1", "2", "NULL"]);
+        assert_eq!(s.title, "trips by payment_type");
         assert_eq!(s.points, [(0.0, 30_000.0), (1.0, 12_000.0), (2.0, 7.0)]);
         assert_eq!(s.skipped, 1);
         assert_eq!(

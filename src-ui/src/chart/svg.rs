@@ -89,14 +89,10 @@ pub fn render(series: &Series) -> String {
         w = WIDTH,
         h = HEIGHT
     ));
-    let title = match series.kind {
-        ChartKind::Bar => format!("{} by {}", series.y_name, series.x_name),
-        ChartKind::Line => format!("{} over {}", series.y_name, series.x_name),
-        ChartKind::Scatter => format!("{} against {}", series.y_name, series.x_name),
-    };
+    let title = &series.title;
     out.push_str(&format!(
         "<title id=\"chart-title\">{}</title>\n<desc id=\"chart-desc\">{}</desc>\n",
-        escape(&title),
+        escape(title),
         escape(&summary)
     ));
     out.push_str(&format!(
@@ -105,7 +101,7 @@ pub fn render(series: &Series) -> String {
     out.push_str(&format!(
         "<text x=\"{}\" y=\"28\" fill=\"{INK}\" font-size=\"16\" font-weight=\"bold\">{}</text>\n",
         px(LEFT),
-        escape(&title)
+        escape(title)
     ));
     if series.points.is_empty() {
         out.push_str(&format!(
@@ -280,6 +276,7 @@ mod tests {
             kind,
             x_name: "payment_type".into(),
             y_name: "trips <all>".into(),
+            title: "trips <all> by payment_type".into(),
             x_axis,
             labels: labels.iter().map(|s| s.to_string()).collect(),
             points: points.to_vec(),
