@@ -66,6 +66,8 @@ fn main() {
                 "generate_sample",
                 "import_files",
                 "export_result",
+                "save_chart",
+                "disconnect_motherduck",
                 "pivot",
                 "save_table",
                 "saved_tables",

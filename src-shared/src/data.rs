@@ -364,6 +364,55 @@ pub struct ExportDone {
     pub rows: u64,
 }
 
+/// The file a chart is saved as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChartFormat {
+    Png,
+    Svg,
+}
+
+impl ChartFormat {
+    /// The file ending (without the dot).
+    pub fn ending(self) -> &'static str {
+        match self {
+            ChartFormat::Png => "png",
+            ChartFormat::Svg => "svg",
+        }
+    }
+}
+
+/// Writes a chart the window drew to a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaveChartRequest {
+    /// A full path; the format's ending is added when it has none.
+    pub path: String,
+    pub format: ChartFormat,
+    /// PNG: the image's bytes in base64 (a `data:image/png;base64,` prefix is allowed); SVG: the
+    /// document's text.
+    pub data: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartSaved {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// What Disconnect did: the stored token forgotten, MotherDuck's instance closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MotherDuckDisconnected {
+    /// Where a token was removed from ("keyring", "settings"); empty when none was stored.
+    pub forgotten: Vec<String>,
+    /// `MOTHERDUCK_TOKEN` is set in the app's environment and still provides a token (which the
+    /// app cannot unset): the status then says so.
+    pub environment_token: bool,
+    pub status: MotherDuckStatus,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Aggregate {

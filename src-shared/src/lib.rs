@@ -63,6 +63,12 @@ pub mod command {
     /// `connect_motherduck(token: Option<String>) -> MotherDuckStatus`: saves a token entered in
     /// the app (when given) and attaches MotherDuck.
     pub const CONNECT_MOTHERDUCK: &str = "connect_motherduck";
+    /// `disconnect_motherduck() -> MotherDuckDisconnected`: forgets the token stored by the app
+    /// (OS keyring and fallback file) and closes MotherDuck's instance.
+    pub const DISCONNECT_MOTHERDUCK: &str = "disconnect_motherduck";
+    /// `save_chart(request: SaveChartRequest) -> ChartSaved`: a chart as PNG or SVG, written
+    /// whole or not at all.
+    pub const SAVE_CHART: &str = "save_chart";
     /// `metrics(range: TimeRange) -> MetricsReport`: per provider and the ai-config experiment.
     pub const METRICS: &str = "metrics";
     /// `ai_panel() -> AiPanelView`: the AI Config for this person and each provider's state.

@@ -168,6 +168,8 @@ pub fn run() -> tauri::Result<()> {
             commands::generate_sample,
             commands::import_files,
             commands::export_result,
+            commands::save_chart,
+            commands::disconnect_motherduck,
             commands::pivot,
             commands::save_table,
             commands::saved_tables,

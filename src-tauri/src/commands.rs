@@ -5,10 +5,11 @@
 use datagata_ipc::{
     DeviceFacts, Profile, TargetingView, Theme, UiSettings, WebGpuReport,
     data::{
-        CompleteRequest, Completion, DataStatus, EditorState, ExportDone, ExportRequest,
-        GenerateRequest, HistoryEntry, HistorySearch, ImportRequest, MotherDuckStatus,
-        PivotRequest, QueryRequest, QueryResult, QueryTarget, SaveTableOutcome, SaveTableRequest,
-        SavedTable, SqlVocabulary, TableInfo,
+        ChartSaved, CompleteRequest, Completion, DataStatus, EditorState, ExportDone,
+        ExportRequest, GenerateRequest, HistoryEntry, HistorySearch, ImportRequest,
+        MotherDuckDisconnected, MotherDuckStatus, PivotRequest, QueryRequest, QueryResult,
+        QueryTarget, SaveChartRequest, SaveTableOutcome, SaveTableRequest, SavedTable,
+        SqlVocabulary, TableInfo,
     },
 };
 use std::sync::Arc;
@@ -189,6 +190,20 @@ pub async fn connect_motherduck(
     token: Option<String>,
 ) -> Result<MotherDuckStatus, String> {
     blocking(app, move |core| core.connect_motherduck(token.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn disconnect_motherduck(app: AppHandle) -> Result<MotherDuckDisconnected, String> {
+    blocking(app, |core| core.disconnect_motherduck()).await
+}
+
+/// No core state is needed: the file is written off the UI thread.
+#[tauri::command]
+pub async fn save_chart(request: SaveChartRequest) -> Result<ChartSaved, String> {
+    tauri::async_runtime::spawn_blocking(move || crate::chart_file::save(&request))
+        .await
+        .map_err(|e| format!("the background task failed: {e}"))?
+        .map_err(|e| e.to_string())
 }
 
 #[tauri::command]

@@ -5,6 +5,7 @@
 pub mod ai;
 pub mod app;
 pub mod automation;
+pub mod chart_file;
 pub mod cli;
 pub mod commands;
 pub mod context;
@@ -27,9 +28,9 @@ use datagata_ipc::{
     DeviceFacts, Profile, TargetingView, WebGpuReport,
     data::{
         CompleteRequest, Completion, DataStatus, ExportDone, ExportRequest, GenerateRequest,
-        HistoryEntry, HistorySearch, ImportRequest, MotherDuckStatus, PivotRequest, QueryRequest,
-        QueryResult, QueryTarget, RunOutcome, SaveTableOutcome, SaveTableRequest, SavedTable,
-        SqlVocabulary, TableInfo,
+        HistoryEntry, HistorySearch, ImportRequest, MotherDuckDisconnected, MotherDuckStatus,
+        PivotRequest, QueryRequest, QueryResult, QueryTarget, RunOutcome, SaveTableOutcome,
+        SaveTableRequest, SavedTable, SqlVocabulary, TableInfo,
     },
     metrics::{MetricsReport, QueryCompleted, TimeRange},
 };
@@ -494,6 +495,19 @@ impl Core {
         };
         self.data.connect_motherduck(&token);
         Ok(self.data.motherduck_status())
+    }
+
+    /// Forgets the MotherDuck token the app stored and closes MotherDuck's instance. A token in
+    /// `MOTHERDUCK_TOKEN` still provides one (the app cannot unset its environment): the answer
+    /// says so, and so does the status.
+    pub fn disconnect_motherduck(&self) -> Result<MotherDuckDisconnected, CoreError> {
+        let forgotten = self.data.disconnect_motherduck()?;
+        let status = self.data.motherduck_status();
+        Ok(MotherDuckDisconnected {
+            forgotten,
+            environment_token: status.token_source.as_deref() == Some("environment"),
+            status,
+        })
     }
 }
 

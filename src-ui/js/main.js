@@ -5,6 +5,8 @@ import init from "datagata-ui-wasm";
 import "./webllm.js";
 // Installs window.datagataEditor (CodeMirror 6, see editor.js).
 import "./editor.js";
+// Installs window.datagataChart (Chart.js, see chart.js).
+import "./chart.js";
 
 // What the CSP refused, kept for the end-to-end tests (and anyone debugging) to read: the app
 // must work under its policy, not around it.

@@ -1,8 +1,10 @@
 //! The front end's doors to the outside: Tauri's `invoke` (through `window.__TAURI__`, which the
 //! app config exposes), the WebView's WebGPU API (`navigator.gpu`) and the page's WebLLM bridge
 //! (`window.datagataWebLLM`) and the SQL editor ([`editor`], `window.datagataEditor`), reached
-//! with js-sys so no unstable web-sys bindings are needed.
+//! with js-sys so no unstable web-sys bindings are needed; the chart drawer ([`chart`],
+//! `window.datagataChart`).
 
+pub mod chart;
 pub mod dialog;
 pub mod editor;
 

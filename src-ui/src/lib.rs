@@ -4,6 +4,7 @@
 
 pub mod ai;
 pub mod bridge;
+pub mod chart;
 pub mod dashboard;
 pub mod machine;
 pub mod metrics;

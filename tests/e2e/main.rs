@@ -4,6 +4,7 @@ use std::{process::Command, time::Duration};
 
 mod access;
 mod ask;
+mod chart;
 mod gguf;
 mod installed;
 mod instance;

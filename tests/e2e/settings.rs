@@ -94,3 +94,114 @@ async fn the_theme_switches_at_once_and_survives_a_restart() {
     }
     app.close().await.unwrap();
 }
+
+/// Waits until no element matches `css`.
+async fn gone(app: &App, css: &str) {
+    let deadline = std::time::Instant::now() + SHORT;
+    while app.count(css).await.unwrap() > 0 {
+        assert!(std::time::Instant::now() < deadline, "{css} is still there");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_lists_the_models_and_disconnect_forgets_the_motherduck_token() {
+    // A GGUF file in the app's own models/ folder (as a download leaves it) and a MotherDuck token
+    // the app stored (no OS keyring answers under Xvfb here: the owner-only file).
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data/com.datagata.desktop");
+    std::fs::create_dir_all(data.join("models")).unwrap();
+    let gguf = data.join("models/Tiny-Test.Q4_0.gguf");
+    let mut bytes = b"GGUF\x03\x00\x00\x00".to_vec();
+    bytes.resize(4_096, 0);
+    std::fs::write(&gguf, &bytes).unwrap();
+    let token_file = data.join("motherduck-token");
+    std::fs::write(&token_file, "not-a-real-token").unwrap();
+    let app = App::start_in(home).await.expect("the app starts");
+    app.text("#tier", LONG).await.unwrap();
+
+    // A WebLLM model folder imported the way the Ask tab's Import does (its command).
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/models/Tiny-Test-q4f32_1-MLC");
+    let imported = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI__.core.invoke('import_model_folder', { request: { path: arguments[0] } })
+               .then(() => done('ok'), (e) => done(String(e)));",
+            vec![serde_json::json!(folder.display().to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(imported, "ok");
+
+    app.click("#tab-settings").await.unwrap();
+    let file_row = "#settings-models li[data-name=\"Tiny-Test.Q4_0.gguf\"]";
+    let folder_row = "#settings-models li[data-name=\"Tiny-Test-q4f32_1-MLC\"]";
+    let listed = app.text(file_row, LONG).await.unwrap();
+    assert!(
+        listed.contains("4.1 kB") && listed.contains("downloaded into"),
+        "{listed}"
+    );
+    let listed = app.text(folder_row, SHORT).await.unwrap();
+    assert!(
+        listed.contains("WebLLM folder") && listed.contains(" files)"),
+        "{listed}"
+    );
+    let total = app.text("#settings-models-total", SHORT).await.unwrap();
+    assert!(total.starts_with("2 models, "), "{total}");
+    let token = app.text("#settings-motherduck-token", SHORT).await.unwrap();
+    assert!(token.starts_with("an owner-only file"), "{token}");
+    app.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             document.querySelector('#settings-ai').scrollIntoView();
+             requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 400)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.screenshot("settings-models").await.unwrap();
+
+    // Forget leaves the folder's files; Delete asks once more, then removes the file.
+    app.click(&format!("{folder_row} .settings-model-action"))
+        .await
+        .unwrap();
+    gone(&app, folder_row).await;
+    assert!(folder.join("mlc-chat-config.json").is_file());
+    let delete = format!("{file_row} .settings-model-action");
+    app.click(&delete).await.unwrap();
+    app.text_when(&delete, SHORT, |t| t == "Delete 4.1 kB for good?")
+        .await
+        .unwrap();
+    assert!(gguf.exists(), "not before the second click");
+    app.click(&delete).await.unwrap();
+    gone(&app, file_row).await;
+    assert!(!gguf.exists());
+    app.text("#settings-models-none", SHORT).await.unwrap();
+
+    // Disconnect forgets the stored token: the status says MotherDuck is not set up.
+    app.click("#settings-motherduck-disconnect").await.unwrap();
+    let said = app
+        .text("#settings-motherduck-disconnected", LONG)
+        .await
+        .unwrap();
+    assert_eq!(
+        said,
+        "Disconnected: forgot the token in the data folder's token file."
+    );
+    assert_eq!(
+        app.text("#settings-motherduck-token", SHORT).await.unwrap(),
+        "no token"
+    );
+    let status = app.text("#settings-motherduck", SHORT).await.unwrap();
+    assert!(status.contains("not set up"), "{status}");
+    assert!(!token_file.exists());
+    assert!(
+        app.disabled("#settings-motherduck-disconnect")
+            .await
+            .unwrap()
+    );
+    app.screenshot("settings-disconnected").await.unwrap();
+    app.close().await.unwrap();
+}

@@ -527,6 +527,14 @@ impl Database {
             .connect(token, &self.imports.join(EXPORT_PARTIAL_DIR))
     }
 
+    /// Forgets the token the app stored (keyring, fallback file) and closes MotherDuck's
+    /// instance; says where a token was removed from.
+    pub fn disconnect_motherduck(&self) -> Result<Vec<String>, DataError> {
+        let forgotten = motherduck::forget_token(&self.files_root)?;
+        self.motherduck.disconnect();
+        Ok(forgotten)
+    }
+
     /// The tables and views a query on `target` can read, with their columns.
     pub fn schema(&self, target: QueryTarget) -> Result<Vec<TableInfo>, DataError> {
         let conn = self.conn_on(target)?;

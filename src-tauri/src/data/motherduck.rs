@@ -44,6 +44,8 @@ pub struct MotherDuck {
     state: Mutex<Option<(MotherDuckState, String)>>,
     /// A connection to MotherDuck's own instance, once attached.
     conn: Mutex<Option<duckdb::Connection>>,
+    /// Counts disconnects: a connect that was under way when one happened drops what it opened.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// Where the token is kept at rest.
@@ -123,6 +125,34 @@ pub fn save_token(data_dir: &Path, token: &str) -> Result<TokenStore, DataError>
     Ok(TokenStore::File)
 }
 
+/// Forgets a token saved by the app: its OS keyring entry and the fallback file. Says where
+/// one was removed from ("keyring", "settings"); a token in `MOTHERDUCK_TOKEN` is the
+/// environment's, which the app cannot change.
+pub fn forget_token(data_dir: &Path) -> Result<Vec<String>, DataError> {
+    let mut forgotten = Vec::new();
+    if let Some(entry) = keyring_entry(data_dir) {
+        match entry.delete_credential() {
+            Ok(()) => forgotten.push("keyring".to_string()),
+            Err(keyring::Error::NoEntry) => {}
+            // No keyring answered: the token can only be in the file.
+            Err(e) => tracing::info!(error = %e, "no OS keyring to forget the token in"),
+        }
+    }
+    let file = data_dir.join(TOKEN_FILE);
+    match std::fs::remove_file(&file) {
+        Ok(()) => forgotten.push("settings".to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(DataError::Invalid(format!(
+                "forgetting the MotherDuck token ({}): {e}",
+                file.display()
+            )));
+        }
+    }
+    tracing::info!(?forgotten, "MotherDuck token forgotten");
+    Ok(forgotten)
+}
+
 fn save_token_file(data_dir: &Path, token: &str) -> Result<PathBuf, DataError> {
     let path = data_dir.join(TOKEN_FILE);
     let write = || -> std::io::Result<()> {
@@ -200,6 +230,14 @@ impl MotherDuck {
         }
     }
 
+    /// Closes MotherDuck's instance: its queries are refused until it connects again.
+    pub fn disconnect(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     fn set(&self, state: MotherDuckState, message: String) {
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some((state, message));
     }
@@ -240,7 +278,18 @@ impl MotherDuck {
             "Connecting to MotherDuck…".into(),
         );
         *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let result = open_instance(token, partial_dir);
+        if self.generation.load(std::sync::atomic::Ordering::SeqCst) != generation {
+            // Disconnected meanwhile: what was opened is dropped, the state stays forgotten.
+            let message = "Disconnected while connecting to MotherDuck.".to_string();
+            tracing::info!(%message, "MotherDuck");
+            return MotherDuckStatus {
+                state: MotherDuckState::NotConfigured,
+                message,
+                token_source: None,
+            };
+        }
         let (state, message) = match result {
             Ok(conn) => {
                 *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn);

@@ -737,4 +737,30 @@ fn motherduck_without_a_network_says_what_failed_and_local_keeps_working() {
         .unwrap_err();
     assert!(matches!(err, DataError::MotherDuckOffline(_)), "{err}");
     assert_eq!(scalar(&db, "SELECT count(*) FROM taxi"), "100");
+
+    // Disconnect forgets the stored token and the failed state.
+    assert_eq!(db.disconnect_motherduck().unwrap(), ["settings"]);
+    assert!(!saved.exists());
+    if std::env::var_os(motherduck::TOKEN_ENV).is_none() {
+        let status = db.motherduck_status();
+        assert_eq!(status.state, MotherDuckState::NotConfigured);
+        assert_eq!(status.token_source, None);
+        assert!(status.message.contains("not set up"), "{}", status.message);
+    }
+}
+
+/// Disconnect without a stored token removes nothing and leaves MotherDuck unconfigured.
+#[test]
+fn forgetting_the_token_removes_only_what_the_app_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("keep-me");
+    std::fs::write(&other, "x").unwrap();
+    assert!(motherduck::forget_token(dir.path()).unwrap().is_empty());
+    motherduck::save_token(dir.path(), "tok").unwrap();
+    assert_eq!(motherduck::forget_token(dir.path()).unwrap(), ["settings"]);
+    assert!(motherduck::forget_token(dir.path()).unwrap().is_empty());
+    assert!(other.exists());
+    if std::env::var_os(motherduck::TOKEN_ENV).is_none() {
+        assert_eq!(motherduck::token(dir.path()), None);
+    }
 }

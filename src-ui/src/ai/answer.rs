@@ -1,4 +1,4 @@
-//! The answer: its rows in the Query view's virtualized grid, what it cost to get them (provider,
+//! The answer: its rows in the Query view's virtualized grid and chart, what it cost to get them (provider,
 //! model, latency, generation time, tokens, time to first token, dollars) and thumbs up or down.
 
 use datagata_ipc::ai::AiAnswer;
@@ -6,6 +6,7 @@ use yew::prelude::*;
 
 use super::format;
 use super::state::{Feedback, Shown};
+use crate::chart::ResultChart;
 use crate::query::ResultGrid;
 
 /// The `#ai-answer-meta` rows: (element id, label, value).
@@ -63,7 +64,10 @@ pub fn answer_panel(props: &AnswerPanelProps) -> Html {
             <h2>{ "Answer" }</h2>
             { match &props.shown.result {
                 Some(result) => html! {
-                    <ResultGrid id="ai-results" summary_id="ai-summary" result={ result.clone() } />
+                    <>
+                        <ResultGrid id="ai-results" summary_id="ai-summary" result={ result.clone() } />
+                        <ResultChart id="ai-results" result={ result.clone() } />
+                    </>
                 },
                 None => html! {
                     <p class="muted grid-empty" id="ai-results">{ "No rows: the SQL did not run." }</p>

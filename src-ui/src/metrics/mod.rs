@@ -7,8 +7,8 @@
 mod charts;
 mod experiment;
 pub(crate) mod format;
-mod scale;
-mod time;
+pub(crate) mod scale;
+pub(crate) mod time;
 
 use std::ops::Deref;
 use std::rc::Rc;

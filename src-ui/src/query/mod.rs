@@ -29,12 +29,14 @@ use serde::Serialize;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::chart::ResultChart;
 use crate::{bridge, machine::NoArgs};
 use data::{DataManage, OriginBadge};
 use editor::Editor;
 use export::ExportBar;
 pub(crate) use grid::{ResultGrid, copy_to_clipboard};
 use history::HistoryPanel;
+pub(crate) use locale::parse_wall_clock;
 use pivot::PivotPanel;
 use saved::SavePanel;
 use schema::SchemaSidebar;
@@ -569,7 +571,7 @@ pub fn query_view(props: &QueryViewProps) -> Html {
     }
 }
 
-/// The current result with its export bar, or a hint before the first run.
+/// The current result with its export bar and chart, or a hint before the first run.
 fn results(result: &Option<Shared>) -> Html {
     match result {
         None => html! {
@@ -579,6 +581,7 @@ fn results(result: &Option<Shared>) -> Html {
             <>
                 <ResultGrid id="results" summary_id="result-summary" result={ r.clone() } />
                 <ExportBar result={ r.clone() } />
+                <ResultChart id="results" result={ r.clone() } />
             </>
         },
     }

@@ -1,6 +1,11 @@
 //! The Settings view: the theme (the system's, light or dark — saved, applied at once and at
-//! every start), and in one place what the other views set or show: the profile, the data and
-//! MotherDuck's state, and the About facts (version, flag source, data and log folders).
+//! every start), and in one place what the other views set or show: the profile, the AI (the
+//! provider, the runtime, and the models on this machine with their disk use — [`models`]), the
+//! data, MotherDuck's state with Disconnect ([`motherduck`]), and the About facts (version, flag
+//! source, data and log folders).
+
+mod models;
+mod motherduck;
 
 use datagata_ipc::data::DataStatus;
 use datagata_ipc::{TargetingView, Theme, UiSettings, command};
@@ -8,6 +13,8 @@ use serde::Serialize;
 use yew::prelude::*;
 
 use crate::{bridge, dashboard, machine::NoArgs};
+use models::ModelsSection;
+use motherduck::MotherDuckSection;
 
 #[derive(Serialize)]
 struct ThemeArgs {
@@ -109,8 +116,6 @@ pub fn settings_view(props: &SettingsViewProps) -> Html {
             <dl class="facts">
                 <dt>{ "Database" }</dt><dd id="settings-database"><code>{ d.database_path.clone() }</code></dd>
                 <dt>{ "Trips" }</dt><dd>{ datagata_ipc::data::thousands(d.taxi_rows) }</dd>
-                <dt>{ "MotherDuck" }</dt><dd id="settings-motherduck">{ d.motherduck.message.clone() }</dd>
-                <dt>{ "Token kept in" }</dt><dd>{ d.motherduck.token_source.clone().unwrap_or_else(|| "no token".into()) }</dd>
             </dl>
         },
         Some(Err(e)) => html! { <p class="error">{ e.clone() }</p> },
@@ -140,9 +145,21 @@ pub fn settings_view(props: &SettingsViewProps) -> Html {
                 <h2>{ "Profile" }</h2>
                 { profile }
             </section>
+            <section class="panel" id="settings-ai">
+                <h2>{ "AI" }</h2>
+                <ModelsSection active={ props.active } />
+            </section>
             <section class="panel" id="settings-data">
-                <h2>{ "Data and MotherDuck" }</h2>
+                <h2>{ "Data" }</h2>
                 { data_facts }
+            </section>
+            <section class="panel" id="settings-motherduck-panel">
+                <h2>{ "MotherDuck" }</h2>
+                { match &*data {
+                    Some(Ok(d)) => html! { <MotherDuckSection status={ d.motherduck.clone() } /> },
+                    Some(Err(e)) => html! { <p class="error">{ e.clone() }</p> },
+                    None => html! { <p class="muted">{ "Reading…" }</p> },
+                } }
             </section>
             if let Some(Ok(v)) = &*targeting {
                 { dashboard::about(v, "settings-about") }
