@@ -12,7 +12,16 @@ use crate::query::ResultGrid;
 /// The `#ai-answer-meta` rows: (element id, label, value).
 pub fn meta_rows(a: &AiAnswer) -> Vec<(&'static str, &'static str, String)> {
     vec![
-        ("ai-meta-provider", "Provider", a.provider.clone()),
+        // The AI Config's provider key, said as where the answer came from (the runtime
+        // below says which local engine ran it).
+        (
+            "ai-meta-provider",
+            "Provider",
+            match a.runtime {
+                Some(_) => format!("local ({})", a.provider),
+                None => format!("cloud ({})", a.provider),
+            },
+        ),
         ("ai-meta-model", "Model", a.model.clone()),
         (
             "ai-meta-runtime",
@@ -124,7 +133,7 @@ mod tests {
         };
         let rows = meta_rows(&answer);
         let value = |id: &str| rows.iter().find(|r| r.0 == id).map(|r| r.2.clone());
-        assert_eq!(value("ai-meta-provider").as_deref(), Some("webllm"));
+        assert_eq!(value("ai-meta-provider").as_deref(), Some("local (webllm)"));
         assert_eq!(value("ai-meta-latency").as_deref(), Some("2,346 ms"));
         assert_eq!(value("ai-meta-generation").as_deref(), Some("2,001 ms"));
         assert_eq!(value("ai-meta-tokens").as_deref(), Some("812 in / 40 out"));
@@ -132,5 +141,19 @@ mod tests {
         assert_eq!(value("ai-meta-cost").as_deref(), Some("$0"));
         assert_eq!(value("ai-meta-runtime").as_deref(), Some("webllm · WebGPU"));
         assert_eq!(rows.len(), 8);
+
+        let cloud = AiAnswer {
+            provider: "motherduck-ai".into(),
+            runtime: None,
+            backend: None,
+            ..answer
+        };
+        let rows = meta_rows(&cloud);
+        let value = |id: &str| rows.iter().find(|r| r.0 == id).map(|r| r.2.clone());
+        assert_eq!(
+            value("ai-meta-provider").as_deref(),
+            Some("cloud (motherduck-ai)")
+        );
+        assert_eq!(value("ai-meta-runtime").as_deref(), Some("the cloud"));
     }
 }
