@@ -136,6 +136,9 @@ async fn settings_lists_the_models_and_disconnect_forgets_the_motherduck_token()
     assert_eq!(imported, "ok");
 
     app.click("#tab-settings").await.unwrap();
+    // The data section says where the rows came from (the first start's sample).
+    let origin = app.text("#settings-origin", LONG).await.unwrap();
+    assert!(origin.starts_with("Generated sample: "), "{origin}");
     let file_row = "#settings-models li[data-name=\"Tiny-Test.Q4_0.gguf\"]";
     let folder_row = "#settings-models li[data-name=\"Tiny-Test-q4f32_1-MLC\"]";
     let listed = app.text(file_row, LONG).await.unwrap();

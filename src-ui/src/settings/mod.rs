@@ -116,6 +116,8 @@ pub fn settings_view(props: &SettingsViewProps) -> Html {
             <dl class="facts">
                 <dt>{ "Database" }</dt><dd id="settings-database"><code>{ d.database_path.clone() }</code></dd>
                 <dt>{ "Trips" }</dt><dd>{ datagata_ipc::data::thousands(d.taxi_rows) }</dd>
+                <dt>{ "From" }</dt><dd id="settings-origin">{ d.origin.describe() }</dd>
+                <dt>{ "Change it" }</dt><dd>{ "on the Query tab (generate a sample, import files)" }</dd>
             </dl>
         },
         Some(Err(e)) => html! { <p class="error">{ e.clone() }</p> },
