@@ -10,6 +10,11 @@ use std::{
     path::{Path, PathBuf},
 };
 
+/// The start of a ggml backend module's file name (`libggml-vulkan.so`).
+#[cfg(not(windows))]
+const MODULE_PREFIX: &str = "libggml-";
+#[cfg(windows)]
+const MODULE_PREFIX: &str = "ggml-";
 /// The file name ggml gives a CPU kernel module (`libggml-cpu-haswell.so`), without its variant.
 #[cfg(not(windows))]
 const CPU_MODULE_PREFIX: &str = "libggml-cpu-";
@@ -89,7 +94,11 @@ pub fn load(exe: &Path) -> Result<Loaded, BackendError> {
                 .join(", "),
         });
     };
-    llama_cpp_2::llama_backend::load_backends_from_path(&dir);
+    if cfg!(target_arch = "x86_64") && !amx_allowed() {
+        load_x86_without_amx(&dir)?;
+    } else {
+        llama_cpp_2::llama_backend::load_backends_from_path(&dir);
+    }
     let devices = devices();
     let pick = devices
         .iter()
@@ -107,6 +116,123 @@ pub fn load(exe: &Path) -> Result<Loaded, BackendError> {
         label,
         gpu: pick.gpu,
     })
+}
+
+/// Whether the worker may run ggml's AMX kernels (`DATAGATA_LLAMA_AMX=1`). Not by default:
+/// on this project's machines (Sapphire Rapids in a Firecracker VM, AMX in CPUID and XCR0, the
+/// kernel granting the tile permission) the AMX variant's matrix kernel stopped the worker
+/// with SIGILL at its first `tilezero` in the prompt's batch, so the best variant without AMX
+/// (AVX-512 with VBMI, VNNI and BF16 there) is loaded instead.
+fn amx_allowed() -> bool {
+    std::env::var("DATAGATA_LLAMA_AMX").is_ok_and(|v| v == "1")
+}
+
+/// ggml's own ranking of x86 CPU variants (ggml-cpu/arch/x86/cpu-feats.cpp): one bit per
+/// feature a module was built for, the bigger the better. `None`: a module with AMX.
+pub fn x86_rank<S: AsRef<str>>(features: &[S]) -> Option<u32> {
+    const BITS: [(&str, u32); 11] = [
+        ("FMA", 1),
+        ("F16C", 1 << 1),
+        ("SSSE3", 1 << 2), // what ggml reports of the SSE4.2 level
+        ("BMI2", 1 << 3),
+        ("AVX", 1 << 4),
+        ("AVX2", 1 << 5),
+        ("AVX_VNNI", 1 << 6),
+        ("AVX512", 1 << 7),
+        ("AVX512_VBMI", 1 << 8),
+        ("AVX512_BF16", 1 << 9),
+        ("AVX512_VNNI", 1 << 10),
+    ];
+    let has = |name: &str| features.iter().any(|f| f.as_ref() == name);
+    if has("AMX_INT8") {
+        return None;
+    }
+    Some(
+        1 + BITS
+            .iter()
+            .filter(|(n, _)| has(n))
+            .map(|(_, b)| b)
+            .sum::<u32>(),
+    )
+}
+
+/// Loads the best CPU variant in `dir` this CPU runs, AMX left out (see [`amx_allowed`]), and
+/// any GPU backend beside it. ggml loads a module only where the CPU has what it was built for
+/// (its score), so each is tried, ranked by its features, and unloaded again.
+fn load_x86_without_amx(dir: &Path) -> Result<(), BackendError> {
+    use llama_cpp_sys_2 as sys;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Err(BackendError::NoDevice(dir.to_path_buf()));
+    };
+    let mut cpu = Vec::new();
+    let mut gpu = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(MODULE_SUFFIX) {
+            continue;
+        }
+        if name.starts_with(CPU_MODULE_PREFIX) {
+            cpu.push(entry.path());
+        } else if GPU_MODULES
+            .iter()
+            .any(|g| name == format!("{MODULE_PREFIX}{g}{MODULE_SUFFIX}"))
+        {
+            gpu.push(entry.path());
+        }
+    }
+    let load = |path: &Path| {
+        let path = std::ffi::CString::new(path.to_string_lossy().as_bytes()).ok()?;
+        // SAFETY: ggml loads the module, registers it if this CPU can run it, or returns null.
+        let reg = unsafe { sys::ggml_backend_load(path.as_ptr()) };
+        (!reg.is_null()).then_some(reg)
+    };
+    let mut best: Option<(u32, PathBuf)> = None;
+    for path in &cpu {
+        let Some(reg) = load(path) else { continue };
+        let rank = x86_rank(&features(reg));
+        // SAFETY: the module just loaded; nothing of it is in use yet.
+        unsafe { sys::ggml_backend_unload(reg) };
+        if let Some(rank) = rank
+            && best.as_ref().is_none_or(|(r, _)| rank > *r)
+        {
+            best = Some((rank, path.clone()));
+        }
+    }
+    let Some((_, path)) = best else {
+        return Err(BackendError::NoDevice(dir.to_path_buf()));
+    };
+    load(&path).ok_or_else(|| BackendError::NoDevice(dir.to_path_buf()))?;
+    for path in &gpu {
+        load(path);
+    }
+    Ok(())
+}
+
+/// ggml's GPU backend modules a GPU build puts beside the CPU ones (`libggml-vulkan.so`).
+const GPU_MODULES: [&str; 6] = ["cuda", "vulkan", "hip", "sycl", "opencl", "musa"];
+
+/// The features a backend registers (`AVX2`, `AVX512`, …).
+fn features(reg: llama_cpp_sys_2::ggml_backend_reg_t) -> Vec<String> {
+    use llama_cpp_sys_2 as sys;
+    let mut features = Vec::new();
+    if reg.is_null() {
+        return features;
+    }
+    // SAFETY: `reg` is a registered backend; its features list ends with a null name.
+    unsafe {
+        let get =
+            sys::ggml_backend_reg_get_proc_address(reg, c"ggml_backend_get_features".as_ptr());
+        if !get.is_null() {
+            // ggml's `ggml_backend_get_features_t`, by the name ggml registers it under.
+            let get = std::mem::transmute::<*mut std::ffi::c_void, GetFeatures>(get);
+            let mut f = get(reg);
+            while !f.is_null() && !(*f).name.is_null() {
+                features.push(text((*f).name));
+                f = f.add(1);
+            }
+        }
+    }
+    features
 }
 
 /// One device of a loaded backend.
@@ -147,22 +273,7 @@ fn devices() -> Vec<Device> {
             }
             let ty = sys::ggml_backend_dev_type(dev);
             let reg = sys::ggml_backend_dev_backend_reg(dev);
-            let mut features = Vec::new();
-            if !reg.is_null() {
-                let get = sys::ggml_backend_reg_get_proc_address(
-                    reg,
-                    c"ggml_backend_get_features".as_ptr(),
-                );
-                if !get.is_null() {
-                    // ggml's `ggml_backend_get_features_t`, by the name ggml registers it under.
-                    let get = std::mem::transmute::<*mut std::ffi::c_void, GetFeatures>(get);
-                    let mut f = get(reg);
-                    while !f.is_null() && !(*f).name.is_null() {
-                        features.push(text((*f).name));
-                        f = f.add(1);
-                    }
-                }
-            }
+            let features = features(reg);
             out.push(Device {
                 kind: if reg.is_null() {
                     String::new()
@@ -244,6 +355,23 @@ mod tests {
         assert_eq!(cpu_level(&["SSE3", "SSSE3"]), "SSE4.2");
         assert_eq!(cpu_level(&["OPENMP"]), "baseline");
         assert_eq!(cpu_level::<&str>(&[]), "baseline");
+    }
+
+    #[test]
+    fn variants_rank_as_ggml_ranks_them_and_amx_is_left_out() {
+        let haswell = ["SSE3", "SSSE3", "AVX", "F16C", "FMA", "AVX2", "BMI2"];
+        let skylakex = [&haswell[..], &["AVX512"]].concat();
+        let zen4 = [
+            &skylakex[..],
+            &["AVX512_VBMI", "AVX512_VNNI", "AVX512_BF16"],
+        ]
+        .concat();
+        let spr = [&zen4[..], &["AMX_INT8"]].concat();
+        let alderlake = [&haswell[..], &["AVX_VNNI"]].concat();
+        let r = |f: &[&str]| x86_rank(f).unwrap();
+        assert!(r(&zen4) > r(&skylakex) && r(&skylakex) > r(&alderlake));
+        assert!(r(&alderlake) > r(&haswell) && r(&haswell) > r(&[]));
+        assert_eq!(x86_rank(&spr), None);
     }
 
     #[test]
