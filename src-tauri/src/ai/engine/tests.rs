@@ -103,8 +103,8 @@ fn streams_tokens_and_reports_its_work() {
         label.starts_with("CPU (") && label.ends_with(')'),
         "{status:?}"
     );
-    // The worker loaded the best CPU kernels this machine can run (what ggml's score picks).
-    #[cfg(target_arch = "x86_64")]
+    // A `cpu-variants` worker loaded the best CPU kernels this machine runs (AMX left out).
+    #[cfg(all(feature = "cpu-variants", target_arch = "x86_64"))]
     {
         use std::arch::is_x86_feature_detected as has;
         let avx512 = has!("avx512f")

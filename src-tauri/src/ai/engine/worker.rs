@@ -101,11 +101,14 @@ pub fn main(model_path: &Path, threads: Option<usize>) -> anyhow::Result<()> {
             anyhow::bail!(e);
         }
     };
-    tracing::info!(
-        "llama.cpp runs on {} (modules from {})",
-        loaded.label,
-        loaded.dir.display()
-    );
+    match &loaded.dir {
+        Some(dir) => tracing::info!(
+            "llama.cpp runs on {} (modules from {})",
+            loaded.label,
+            dir.display()
+        ),
+        None => tracing::info!("llama.cpp runs on {}", loaded.label),
+    }
     let backend = LlamaBackend::init()?;
     let started = Instant::now();
     let mut params = LlamaModelParams::default();
