@@ -106,7 +106,7 @@ async function ours(app) {
   }
   const rssKb = rssPeakKb(child.pid);
   child.stdin.write(JSON.stringify({ type: "shutdown" }) + "\n");
-  return { side: "app engine (llama-cpp-2)", backend: ready.backend, threads: ready.threads, loadMs: ready.loadMs, runs, rssKb };
+  return { side: "app engine (llama-cpp-2)", backend: ready.label ?? ready.backend, threads: ready.threads, loadMs: ready.loadMs, runs, rssKb };
 }
 
 /** llama.cpp's own prebuilt binary, through node-llama-cpp, in this process. */

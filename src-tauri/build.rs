@@ -1,15 +1,50 @@
 //! Reads the app's Tauri config from the top of the workspace (`../tauri.conf.json`), and declares
 //! the app's own commands so that capabilities must allow each one by name; and tells the
-//! binaries where DuckDB's prebuilt library is at run time (their rpath).
+//! binaries where DuckDB's prebuilt library and llama.cpp's shared libraries are at run time
+//! (their rpath).
 
-/// Where the binaries look for libduckdb: the folder it was linked from (development: the cache
-/// scripts/setup fills), and where the packages put it beside the program.
-fn link_duckdb() {
+/// Where the binaries look for libduckdb and llama.cpp's libraries (libllama, libggml*; the
+/// engine's CPU kernel modules are found by the worker, engine/backends.rs): where the packages
+/// put them beside the program, and in development the folders they were built or fetched into
+/// (the cache scripts/setup fills; llama-cpp-sys-2's build output).
+fn link_libraries() {
     println!("cargo:rerun-if-env-changed=DUCKDB_LIB_DIR");
     println!("cargo:rerun-if-env-changed=DATAGATA_PACKAGING");
-    if std::env::var_os("CARGO_FEATURE_BUNDLED_DUCKDB").is_some() {
-        return; // DuckDB compiled into the binary
+    let packaging = std::env::var_os("DATAGATA_PACKAGING").is_some();
+    let mut dev_dirs = Vec::new();
+    if std::env::var_os("CARGO_FEATURE_BUNDLED_DUCKDB").is_none() {
+        dev_dirs.push(std::path::PathBuf::from(duckdb_dir()));
     }
+    // llama-cpp-sys-2 installs the shared libraries in `lib` beside its `backends` folder.
+    if let Some(backends) = std::env::var_os("DEP_LLAMA_BACKENDS_DIR") {
+        let out = std::path::Path::new(&backends)
+            .parent()
+            .map(|p| p.to_path_buf());
+        dev_dirs.extend(
+            out.into_iter()
+                .flat_map(|o| [o.join("lib"), o.join("lib64")])
+                .filter(|d| d.is_dir()),
+        );
+    }
+    let rpath = |dir: &str| println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+    match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        Ok("linux") => {
+            // The .deb installs them in /usr/lib/datagata beside /usr/bin/datagata.
+            rpath("$ORIGIN/../lib/datagata");
+        }
+        Ok("macos") => rpath("@executable_path/../Frameworks"),
+        // Windows finds DLLs beside the program (the installer puts them there).
+        _ => return,
+    }
+    if !packaging {
+        for dir in &dev_dirs {
+            rpath(&dir.to_string_lossy());
+        }
+    }
+}
+
+/// The folder of DuckDB's prebuilt library (scripts/setup fetches it).
+fn duckdb_dir() -> std::ffi::OsString {
     let Some(dir) = std::env::var_os("DUCKDB_LIB_DIR") else {
         panic!(
             "DUCKDB_LIB_DIR is not set. Run scripts/setup (it fetches DuckDB's prebuilt library) \
@@ -17,28 +52,11 @@ fn link_duckdb() {
              `--features bundled-duckdb` to compile DuckDB from source"
         );
     };
-    let packaging = std::env::var_os("DATAGATA_PACKAGING").is_some();
-    match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
-        Ok("linux") => {
-            // The .deb installs it in /usr/lib/datagata beside /usr/bin/datagata.
-            println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN/../lib/datagata");
-            if !packaging {
-                println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.to_string_lossy());
-            }
-        }
-        Ok("macos") => {
-            println!("cargo:rustc-link-arg=-Wl,-rpath,@executable_path/../Frameworks");
-            if !packaging {
-                println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.to_string_lossy());
-            }
-        }
-        // Windows finds duckdb.dll beside the program (the installer puts it there).
-        _ => {}
-    }
+    dir
 }
 
 fn main() {
-    link_duckdb();
+    link_libraries();
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=capabilities");
     // The front end is embedded at compile time: a rebuilt UI (new or changed files) must

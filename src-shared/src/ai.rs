@@ -87,7 +87,8 @@ pub struct NativeEngineView {
     /// The GGUF file it uses, when one is on this machine.
     pub model_file: Option<String>,
     pub model_bytes: Option<u64>,
-    /// `CPU`, `Vulkan` or `CUDA` (what this build runs on).
+    /// What runs the model: before a worker has loaded it, what this build is for (`CPU`,
+    /// `Vulkan`, `CUDA`); then the worker's words (`CPU (AVX-512)`, `Vulkan (its GPU)`).
     pub backend: String,
     pub threads: usize,
     /// The model is loaded in a running worker.

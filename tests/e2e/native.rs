@@ -21,23 +21,13 @@ fn models() -> Option<PathBuf> {
     dir.join(GGUF).is_file().then_some(dir)
 }
 
-/// The engine worker's pid: a process whose command line runs `engine-worker` with our model
-/// folder's file (the app's own binary, started by the app).
-fn worker_pid(models: &std::path::Path) -> Option<i32> {
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let alive = !matches!(
-            stat.rsplit_once(')')?.1.split_whitespace().next(),
-            Some("Z")
-        );
-        (alive
-            && cmdline.contains("engine-worker")
-            && (cmdline.contains(&*models.to_string_lossy()) || cmdline.contains("/models/")))
-        .then_some(pid)
-    })
+/// The engine worker's pid: the process of this test's own app (its tauri-driver's process
+/// group) that runs `datagata engine-worker`. Never another test's or session's worker.
+fn worker_pid(app: &App) -> Option<i32> {
+    app.own_processes()
+        .into_iter()
+        .find(|(_, cmdline)| cmdline.split(' ').any(|arg| arg == "engine-worker"))
+        .map(|(pid, _)| pid)
 }
 
 async fn ask(app: &App, question: &str) {
@@ -99,7 +89,7 @@ async fn a_premium_desktop_answers_locally_on_the_native_engine() {
     ask(&app, "How many trips are there?").await;
     let deadline = Instant::now() + LONG;
     let pid = loop {
-        if let Some(pid) = worker_pid(&models) {
+        if let Some(pid) = worker_pid(&app) {
             break pid;
         }
         assert!(Instant::now() < deadline, "no engine worker started");
@@ -133,13 +123,13 @@ async fn a_premium_desktop_answers_locally_on_the_native_engine() {
     }
 
     // Stop while the engine is busy: a fresh worker loads the model, Stop lands meanwhile.
-    if let Some(pid) = worker_pid(&models) {
+    if let Some(pid) = worker_pid(&app) {
         // SAFETY: as above.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
     ask(&app, "What is the average fare per borough?").await;
     let deadline = Instant::now() + LONG;
-    while worker_pid(&models).is_none() {
+    while worker_pid(&app).is_none() {
         assert!(Instant::now() < deadline, "no engine worker started");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

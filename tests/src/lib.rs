@@ -248,6 +248,22 @@ impl App {
         })
     }
 
+    /// The live processes this test's tauri-driver started (it, WebKitWebDriver, the app, the
+    /// app's engine worker …: its process group), each with its command line. Only these: other
+    /// tests' or sessions' apps on the same machine are not in the group.
+    pub fn own_processes(&self) -> Vec<(i32, String)> {
+        let Some(pid) = self.driver.id() else {
+            return vec![];
+        };
+        live_members(pid as i32)
+            .into_iter()
+            .filter_map(|(pid, _)| {
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+                Some((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")))
+            })
+            .collect()
+    }
+
     /// Stops tauri-driver and everything in its process group: SIGTERM first (tauri-driver then
     /// stops its WebKitWebDriver), SIGKILL for whatever is left after a grace period. Returns
     /// once every process of the group has exited (the app too: its database is free), or says

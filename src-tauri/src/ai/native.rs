@@ -177,7 +177,7 @@ impl Core {
                 .ok()
                 .and_then(|p| std::fs::metadata(p).ok())
                 .map(|m| m.len()),
-            backend: status.backend.to_string(),
+            backend: status.backend_label.unwrap_or(status.backend),
             threads: status.threads,
             loaded: status.loaded,
             problem: path.err(),
@@ -195,9 +195,9 @@ impl Core {
         self.native.stop()
     }
 
-    /// What this build of the engine runs on (`CPU`, `Vulkan`, `CUDA`).
+    /// What the engine runs on (`CPU`, `Vulkan`, `CUDA`): its last worker's, else this build's.
     pub(crate) fn native_backend(&self) -> String {
-        self.native.engine().status().backend.to_string()
+        self.native.engine().status().backend
     }
 
     /// The columns `question` names (schema linking) and the SQL grammar over the live schema

@@ -4,8 +4,10 @@
 //! the first question (and again after it died), speaks the line-delimited JSON [`protocol`] over
 //! its stdin/stdout, streams tokens, honours Stop and the timeout, and shuts it down at exit.
 //! [`grammar`] builds the GBNF that keeps a small model's output to SQL over the live schema;
-//! [`worker`] is the child's side.
+//! [`worker`] is the child's side; [`backends`] finds and loads the CPU kernels (or GPU backend)
+//! it runs on.
 
+pub mod backends;
 pub mod grammar;
 pub mod protocol;
 pub mod worker;
@@ -35,7 +37,8 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 /// Lines of the worker's stderr kept for an error message.
 const STDERR_LINES: usize = 40;
 
-/// What this build of llama.cpp runs on.
+/// What this build of llama.cpp runs on, before a worker has said (a GPU build falls back to the
+/// CPU where the machine has no such GPU).
 pub fn backend() -> &'static str {
     if cfg!(feature = "cuda") {
         "CUDA"
@@ -116,7 +119,10 @@ pub struct Generated {
 /// What the panel shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
-    pub backend: &'static str,
+    /// `CPU`, `Vulkan`, `CUDA`: what the last worker ran on, else what this build is for.
+    pub backend: String,
+    /// The last worker's words for it (`CPU (AVX-512)`), once one has loaded its model.
+    pub backend_label: Option<String>,
     pub threads: usize,
     /// A worker is running with its model loaded.
     pub loaded: bool,
@@ -132,6 +138,17 @@ struct Worker {
     stderr: Arc<Mutex<VecDeque<String>>>,
     model: PathBuf,
     load_ms: Option<f64>,
+    /// What it runs on, from its `ready`: (`CPU`, `CPU (AVX-512)`).
+    ran_on: Option<(String, String)>,
+}
+
+/// The last worker that loaded its model.
+#[derive(Debug, Clone)]
+struct Last {
+    model: PathBuf,
+    load_ms: Option<f64>,
+    backend: String,
+    label: String,
 }
 
 impl Worker {
@@ -192,7 +209,7 @@ pub struct Engine {
     /// The worker's program (the app's own binary).
     program: Mutex<Option<PathBuf>>,
     threads: usize,
-    last: Mutex<Option<(PathBuf, Option<f64>)>>,
+    last: Mutex<Option<Last>>,
 }
 
 impl Default for Engine {
@@ -256,11 +273,14 @@ impl Engine {
         };
         let last = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
         Status {
-            backend: backend(),
             threads: self.threads,
             loaded,
-            model: last.as_ref().map(|(m, _)| m.clone()),
-            load_ms: last.and_then(|(_, l)| l),
+            backend: last
+                .as_ref()
+                .map_or_else(|| backend().to_string(), |l| l.backend.clone()),
+            backend_label: last.as_ref().map(|l| l.label.clone()),
+            model: last.as_ref().map(|l| l.model.clone()),
+            load_ms: last.and_then(|l| l.load_ms),
         }
     }
 
@@ -326,7 +346,22 @@ impl Engine {
             stderr,
             model: model.to_path_buf(),
             load_ms: None,
+            ran_on: None,
         })
+    }
+
+    /// Keeps what a worker that loaded its model said, for the panel.
+    fn remember(&self, worker: &Worker) {
+        let (backend, label) = worker
+            .ran_on
+            .clone()
+            .unwrap_or_else(|| (backend().to_string(), backend().to_string()));
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Last {
+            model: worker.model.clone(),
+            load_ms: worker.load_ms,
+            backend,
+            label,
+        });
     }
 
     /// Waits for a new worker's `ready` (its model loaded); Stop cancels the wait.
@@ -337,8 +372,14 @@ impl Engine {
                 return Ok(false);
             }
             match worker.replies.recv_timeout(Duration::from_millis(50)) {
-                Ok(Reply::Ready { load_ms, .. }) => {
+                Ok(Reply::Ready {
+                    load_ms,
+                    backend,
+                    label,
+                    ..
+                }) => {
                     worker.load_ms = Some(load_ms);
+                    worker.ran_on = Some((backend, label));
                     return Ok(true);
                 }
                 Ok(Reply::Error { message, .. }) => return Err(EngineError::Load(message)),
@@ -387,8 +428,7 @@ impl Engine {
             let ready = Self::wait_ready(&mut worker, stop);
             match ready {
                 Ok(true) => {
-                    *self.last.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some((model.to_path_buf(), worker.load_ms));
+                    self.remember(&worker);
                     *guard = Some(worker);
                 }
                 Ok(false) => {
@@ -408,7 +448,7 @@ impl Engine {
         if worker.load_ms.is_none() {
             // A worker whose load was interrupted by Stop: finish waiting for it.
             match Self::wait_ready(worker, stop) {
-                Ok(true) => {}
+                Ok(true) => self.remember(worker),
                 Ok(false) => return Ok(stopped_before_start()),
                 Err(e) => {
                     worker.kill();

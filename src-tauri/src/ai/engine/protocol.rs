@@ -31,7 +31,10 @@ pub enum Reply {
     /// The model is loaded.
     #[serde(rename_all = "camelCase")]
     Ready {
+        /// ggml's name of what runs the model: `CPU`, `Vulkan`, `CUDA`.
         backend: String,
+        /// The panel's words for it: `CPU (AVX-512)` (the CPU kernels loaded), `Vulkan (its GPU)`.
+        label: String,
         threads: usize,
         model: String,
         model_bytes: u64,

@@ -98,6 +98,29 @@ fn streams_tokens_and_reports_its_work() {
     assert!(out.ttft_ms.unwrap() <= out.generation_ms);
     let status = engine.status();
     assert!(status.loaded && status.backend == "CPU", "{status:?}");
+    let label = status.backend_label.as_deref().unwrap_or_default();
+    assert!(
+        label.starts_with("CPU (") && label.ends_with(')'),
+        "{status:?}"
+    );
+    // A `cpu-variants` worker loaded the best CPU kernels this machine runs (AMX left out).
+    #[cfg(all(feature = "cpu-variants", target_arch = "x86_64"))]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        let avx512 = has!("avx512f")
+            && has!("avx512cd")
+            && has!("avx512vl")
+            && has!("avx512dq")
+            && has!("avx512bw");
+        let want = if avx512 {
+            "AVX-512"
+        } else if has!("avx2") && has!("fma") && has!("f16c") && has!("bmi2") {
+            "AVX2"
+        } else {
+            "("
+        };
+        assert!(label.contains(want), "{label} on a CPU with {want}");
+    }
     assert!(status.load_ms.is_some());
     engine.shutdown();
     assert!(!engine.status().loaded);

@@ -19,7 +19,10 @@ use llama_cpp_2::{
     sampling::LlamaSampler,
 };
 
-use super::protocol::{Reply, Request};
+use super::{
+    backends,
+    protocol::{Reply, Request},
+};
 
 /// The context a generation gets (prompt and answer together), in tokens.
 const CONTEXT_TOKENS: u32 = 4096;
@@ -84,11 +87,33 @@ pub fn main(model_path: &Path, threads: Option<usize>) -> anyhow::Result<()> {
     });
     let threads = threads.unwrap_or_else(super::default_threads).max(1);
     llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+    // The CPU kernels for this machine (and a GPU backend, in a GPU build) before llama.cpp starts.
+    let loaded = std::env::current_exe()
+        .map_err(anyhow::Error::from)
+        .and_then(|exe| backends::load(&exe).map_err(anyhow::Error::from));
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            send(&Reply::Error {
+                id: None,
+                message: e.to_string(),
+            });
+            anyhow::bail!(e);
+        }
+    };
+    match &loaded.dir {
+        Some(dir) => tracing::info!(
+            "llama.cpp runs on {} (modules from {})",
+            loaded.label,
+            dir.display()
+        ),
+        None => tracing::info!("llama.cpp runs on {}", loaded.label),
+    }
     let backend = LlamaBackend::init()?;
     let started = Instant::now();
     let mut params = LlamaModelParams::default();
-    if super::backend() != "CPU" {
-        // A GPU build offloads every layer it can.
+    if loaded.gpu {
+        // A GPU takes every layer it can.
         params = params.with_n_gpu_layers(u32::MAX);
     }
     let model = match LlamaModel::load_from_file(&backend, model_path, &params) {
@@ -103,7 +128,8 @@ pub fn main(model_path: &Path, threads: Option<usize>) -> anyhow::Result<()> {
         }
     };
     send(&Reply::Ready {
-        backend: super::backend().into(),
+        backend: loaded.kind,
+        label: loaded.label,
         threads,
         model: model_path.display().to_string(),
         model_bytes: std::fs::metadata(model_path).map(|m| m.len()).unwrap_or(0),
