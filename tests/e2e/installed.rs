@@ -22,7 +22,7 @@ const LONG: Duration = Duration::from_secs(90);
 
 /// Runs `sql` in the Query tab and returns the result's summary (or `error: …`).
 async fn run_sql(app: &App, sql: &str) -> String {
-    app.fill("#sql-editor", sql).await.unwrap();
+    app.set_sql(sql).await.unwrap();
     app.click("#run-query").await.unwrap();
     let deadline = Instant::now() + LONG;
     loop {
