@@ -157,14 +157,23 @@ impl Passed {
         }
     }
 
-    /// [`check`], skipped for a statement that passed before.
-    pub fn check(&self, conn: &duckdb::Connection, sql: &str) -> Result<ReadOnlySql, Refusal> {
+    /// [`check`] on the connection `conn` gives, skipped (and no connection taken) for a
+    /// statement that passed before.
+    pub fn check<C, E>(
+        &self,
+        sql: &str,
+        conn: impl FnOnce() -> Result<C, E>,
+    ) -> Result<ReadOnlySql, E>
+    where
+        C: std::ops::Deref<Target = duckdb::Connection>,
+        E: From<Refusal>,
+    {
         let text = trimmed(sql);
         let lock = || self.texts.lock().unwrap_or_else(|e| e.into_inner());
         if lock().contains(text) {
             return Ok(ReadOnlySql(text.to_string()));
         }
-        let passed = check(conn, text, &self.root)?;
+        let passed = check(&*conn()?, text, &self.root)?;
         #[cfg(test)]
         if DISABLED.with(|d| d.get()) {
             return Ok(passed);
@@ -379,9 +388,16 @@ mod passed_tests {
     #[test]
     fn a_passed_statement_is_remembered_once_whatever_its_trailing_semicolons() {
         let (conn, passed) = (conn(), Passed::new(Path::new("/nowhere")));
-        let first = passed.check(&conn, "SELECT 42").unwrap();
-        let again = passed.check(&conn, "  SELECT 42 ;; \n").unwrap();
+        let first = passed
+            .check("SELECT 42", || Ok::<_, Refusal>(&conn))
+            .unwrap();
+        let again = passed
+            .check("  SELECT 42 ;; \n", || Ok::<_, Refusal>(&conn))
+            .unwrap();
         assert_eq!(first, again);
+        // A remembered statement takes no connection at all.
+        let no_connection = || Err::<&duckdb::Connection, _>(Refusal::Internal("none".into()));
+        assert_eq!(passed.check("SELECT 42;", no_connection), Ok(first.clone()));
         assert_eq!(first.as_str(), "SELECT 42");
         assert_eq!(passed.len(), 1);
     }
@@ -391,7 +407,7 @@ mod passed_tests {
         let (conn, passed) = (conn(), Passed::new(Path::new("/nowhere")));
         for _ in 0..2 {
             assert_eq!(
-                passed.check(&conn, "DROP TABLE trips"),
+                passed.check("DROP TABLE trips", || Ok::<_, Refusal>(&conn)),
                 Err(Refusal::NotReadOnly)
             );
         }
@@ -402,7 +418,9 @@ mod passed_tests {
     fn the_memory_is_bounded() {
         let (conn, passed) = (conn(), Passed::new(Path::new("/nowhere")));
         for i in 0..Passed::CAPACITY + 10 {
-            passed.check(&conn, &format!("SELECT {i}")).unwrap();
+            passed
+                .check(&format!("SELECT {i}"), || Ok::<_, Refusal>(&conn))
+                .unwrap();
         }
         assert!(passed.len() <= Passed::CAPACITY, "{}", passed.len());
         assert!(!passed.is_empty());
@@ -412,12 +430,12 @@ mod passed_tests {
     fn what_passes_with_the_guard_switched_off_is_not_remembered() {
         let (conn, passed) = (conn(), Passed::new(Path::new("/nowhere")));
         set_disabled_for_tests(true);
-        let unchecked = passed.check(&conn, "DROP TABLE trips");
+        let unchecked = passed.check("DROP TABLE trips", || Ok::<_, Refusal>(&conn));
         set_disabled_for_tests(false);
         assert!(unchecked.is_ok());
         assert_eq!(passed.len(), 0);
         assert_eq!(
-            passed.check(&conn, "DROP TABLE trips"),
+            passed.check("DROP TABLE trips", || Ok::<_, Refusal>(&conn)),
             Err(Refusal::NotReadOnly)
         );
     }

@@ -212,8 +212,7 @@ impl Database {
 
     /// The read-only guard, on a pooled connection.
     pub fn check(&self, sql: &str) -> Result<ReadOnlySql, DataError> {
-        let conn = self.conn()?;
-        Ok(self.passed.check(&conn, sql)?)
+        self.passed.check(sql, || self.conn())
     }
 
     /// The SQL editor's run `id`: checked and run like [`Database::run`], and stopped by
