@@ -134,10 +134,7 @@ async fn every_view_passes_axe_and_the_tabs_work_by_keyboard() {
     );
 
     // Each view, with something in it.
-    app.click("#tab-query").await.unwrap();
-    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    app.open_query_tab().await.unwrap();
     app.set_sql("SELECT payment_type, count(*) AS n FROM taxi GROUP BY 1")
         .await
         .unwrap();

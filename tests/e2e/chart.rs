@@ -79,10 +79,7 @@ async fn run(app: &App, sql: &str) {
 async fn a_grouped_query_is_charted_switched_and_saved() {
     let app = App::start().await.expect("the app starts");
     app.text("#tier", LONG).await.unwrap();
-    app.click("#tab-query").await.unwrap();
-    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    app.open_query_tab().await.unwrap();
 
     // payment_type is an integer key of a GROUP BY: bars, one per payment type.
     run(

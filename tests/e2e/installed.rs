@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use datagata_e2e::{App, SAMPLE_ROWS, app_binary};
+use datagata_e2e::{App, SAMPLE_ROWS, app_binary, wait_exit};
 
 const SHORT: Duration = Duration::from_secs(20);
 const LONG: Duration = Duration::from_secs(90);
@@ -139,10 +139,7 @@ async fn the_installed_app_opens_answers_and_stays_single() {
     );
 
     // One query on the sample the first start generated.
-    app.click("#tab-query").await.unwrap();
-    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    app.open_query_tab().await.unwrap();
     let summary = run_sql(&app, "SELECT count(*) AS n FROM taxi").await;
     assert!(summary.starts_with("1 row"), "{summary}");
     let cell = app
@@ -173,17 +170,11 @@ async fn the_installed_app_opens_answers_and_stays_single() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("starting {program} {args:?}: {e}"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = second.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = second.kill();
-            panic!("the second launch ({program}) neither handed over nor exited within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = wait_exit(
+        &mut second,
+        Duration::from_secs(30),
+        &format!("the second launch ({program})"),
+    );
     let stderr = second
         .wait_with_output()
         .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())

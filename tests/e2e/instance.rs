@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use datagata_e2e::App;
+use datagata_e2e::{App, wait_exit};
 
 /// Waits up to `timeout` for a line of `child`'s stderr that satisfies `wanted`; returns every
 /// line read.
@@ -77,17 +77,7 @@ async fn a_second_launch_and_the_cli_meet_the_running_app() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = second.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = second.kill();
-                panic!("the second launch neither handed over nor exited within 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        let status = wait_exit(&mut second, Duration::from_secs(30), "the second launch");
         assert!(status.success(), "the second launch exited with {status}");
         // The first window is still there and answering.
         let title = app

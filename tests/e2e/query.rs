@@ -101,13 +101,8 @@ async fn row_attr(app: &App, row: usize, what: &str) -> Vec<String> {
 async fn sql_pivot_and_saved_tables_follow_the_flags() {
     let app = App::start().await.expect("the app starts");
     app.text("#tier", LONG).await.unwrap();
-    app.click("#tab-query").await.unwrap();
-
     // The origin says plainly that these are generated trips.
-    let origin = app
-        .text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    let origin = app.open_query_tab().await.unwrap();
     assert!(origin.contains("not real TLC data"), "{origin}");
     let rows = app.text("#data-rows", SHORT).await.unwrap();
     assert!(rows.contains("50,000"), "{rows} (sample of {SAMPLE_ROWS})");
@@ -272,10 +267,7 @@ async fn newest_history_entry(app: &App, sql: &str) -> String {
 async fn a_long_query_stops_the_history_reruns_and_the_sql_survives_a_restart() {
     let app = App::start().await.expect("the app starts");
     app.text("#tier", LONG).await.unwrap();
-    app.click("#tab-query").await.unwrap();
-    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    app.open_query_tab().await.unwrap();
 
     // A query that would run for hours stops within a second of pressing Stop.
     let endless = "SELECT sum(hash(i)) AS h FROM range(1000000000000) r(i)";
@@ -420,10 +412,7 @@ async fn headers(app: &App) -> Vec<String> {
 async fn the_editor_completes_from_duckdb_and_runs_the_statement_at_the_cursor() {
     let app = App::start().await.expect("the app starts");
     app.text("#tier", LONG).await.unwrap();
-    app.click("#tab-query").await.unwrap();
-    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    app.open_query_tab().await.unwrap();
 
     // CodeMirror is styled under the strict CSP (its <style> carries the page's nonce).
     let editor = app
@@ -515,10 +504,7 @@ async fn the_editor_completes_from_duckdb_and_runs_the_statement_at_the_cursor()
 async fn the_grid_sorts_formats_for_the_locale_and_copies_to_the_clipboard() {
     let app = App::start().await.expect("the app starts");
     app.text("#tier", LONG).await.unwrap();
-    app.click("#tab-query").await.unwrap();
-    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    app.open_query_tab().await.unwrap();
     let sql = "SELECT payment_type, count(*) AS trips, DATE '2024-01-15' AS day \
                FROM taxi GROUP BY 1 ORDER BY 1";
     let summary = run_sql(&app, sql).await;
@@ -635,10 +621,7 @@ async fn the_grid_sorts_formats_for_the_locale_and_copies_to_the_clipboard() {
 async fn files_dropped_on_the_query_tab_are_imported() {
     let app = App::start().await.expect("the app starts");
     app.text("#tier", LONG).await.unwrap();
-    app.click("#tab-query").await.unwrap();
-    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    app.open_query_tab().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("yellow_tripdata_2024-02.csv");
     std::fs::write(

@@ -63,10 +63,7 @@ async fn the_theme_switches_at_once_and_survives_a_restart() {
     assert_eq!(look_becomes(&app, LIGHT).await.1.as_deref(), Some("light"));
     app.screenshot("settings-light").await.unwrap();
     let mut found = audit(&app, &axe, "settings, light").await;
-    app.click("#tab-query").await.unwrap();
-    app.text_when("#data-origin", LONG, |t| t.contains("synthetic"))
-        .await
-        .unwrap();
+    app.open_query_tab().await.unwrap();
     found.extend(audit(&app, &axe, "query, light").await);
     app.screenshot("query-light").await.unwrap();
 

@@ -27,6 +27,8 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
 const STDERR_LOG: &str = "app-stderr.log";
 /// The size of the sample the app generates on its (test) first start.
 pub const SAMPLE_ROWS: u64 = 50_000;
+/// How long the first start may take to generate that sample and show it.
+const SAMPLE_WAIT: Duration = Duration::from_secs(90);
 
 /// The app binary under test.
 pub fn app_binary() -> anyhow::Result<PathBuf> {
@@ -308,6 +310,14 @@ impl App {
         Ok(element.text().await?)
     }
 
+    /// Opens the Query tab once the first start's synthetic sample is in place, and returns
+    /// the data origin line.
+    pub async fn open_query_tab(&self) -> anyhow::Result<String> {
+        self.click("#tab-query").await?;
+        self.text_when("#data-origin", SAMPLE_WAIT, |t| t.contains("synthetic"))
+            .await
+    }
+
     /// Waits until the element's text satisfies `done`, and returns it.
     pub async fn text_when(
         &self,
@@ -504,5 +514,25 @@ impl Drop for App {
         if std::thread::panicking() {
             eprintln!("{}", stderr_tail(&self.stderr_log));
         }
+    }
+}
+
+/// Waits up to `timeout` for `child` (a launch that should hand over to the running window) to
+/// exit; kills it and panics, naming `what`, when it does not.
+pub fn wait_exit(
+    child: &mut std::process::Child,
+    timeout: Duration,
+    what: &str,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("polling a child process") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} neither handed over nor exited within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
