@@ -6,6 +6,8 @@
 //! ([`svg`], drawn from the same data) through the `save_chart` command, at a typed path or one
 //! chosen in the system's Save dialog.
 
+#[cfg(test)]
+mod fixtures;
 pub mod pick;
 pub mod series;
 pub mod svg;

@@ -204,40 +204,8 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::{floats, ints, text};
     use super::*;
-
-    fn column(name: &str, kind: ColumnKind, values: ColumnValues) -> Column {
-        Column {
-            name: name.into(),
-            sql_type: String::new(),
-            kind,
-            values,
-        }
-    }
-
-    fn ints(name: &str, v: &[i64]) -> Column {
-        column(
-            name,
-            ColumnKind::Integer,
-            ColumnValues::Int(v.iter().map(|x| Some(*x)).collect()),
-        )
-    }
-
-    fn floats(name: &str, v: &[f64]) -> Column {
-        column(
-            name,
-            ColumnKind::Float,
-            ColumnValues::Float(v.iter().map(|x| Some(*x)).collect()),
-        )
-    }
-
-    fn text(name: &str, kind: ColumnKind, v: &[&str]) -> Column {
-        column(
-            name,
-            kind,
-            ColumnValues::Text(v.iter().map(|x| Some(x.to_string())).collect()),
-        )
-    }
 
     #[test]
     fn a_time_column_and_a_number_make_a_line() {

@@ -330,16 +330,8 @@ pub fn date_text(ms: f64, with_time: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::column;
     use super::*;
-
-    fn column(name: &str, kind: ColumnKind, values: ColumnValues) -> Column {
-        Column {
-            name: name.into(),
-            sql_type: String::new(),
-            kind,
-            values,
-        }
-    }
 
     #[test]
     fn bars_keep_the_result_order_and_say_what_they_show() {
