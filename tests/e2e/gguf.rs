@@ -5,14 +5,16 @@
 //! file imported from disk is listed, answers, is remembered across a restart and forgotten.
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::TcpListener,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use datagata_e2e::App;
+
+// The same model-host stand-in the download's unit tests use.
+#[path = "../../src-tauri/src/ai/gguf/fake_server.rs"]
+mod fake_server;
+use fake_server::{Mode, Server};
 
 const SHORT: Duration = Duration::from_secs(20);
 const LONG: Duration = Duration::from_secs(120);
@@ -23,74 +25,15 @@ fn model() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// Serves `file` over HTTP/1.1 on 127.0.0.1 (Range requests too) at about 20 MB/s, for at most
-/// 10 connections and 5 minutes; the Range headers seen.
-fn serve(file: &Path) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+/// Serves `file` on 127.0.0.1 (Range requests too) at about 20 MB/s, for at most 10
+/// connections and 5 minutes.
+fn serve(file: &Path) -> Server {
     let body = std::fs::read(file).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}/{GGUF}", listener.local_addr().unwrap());
-    let ranges = Arc::new(Mutex::new(Vec::new()));
-    let seen = ranges.clone();
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        let mut served = 0;
-        while served < 10 && Instant::now() < deadline {
-            let Ok((stream, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            };
-            served += 1;
-            stream.set_nonblocking(false).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut range = None;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':')
-                    && k.eq_ignore_ascii_case("range")
-                {
-                    range = Some(v.trim().to_string());
-                }
-            }
-            seen.lock().unwrap().push(range.clone());
-            let start = range
-                .as_deref()
-                .and_then(|r| r.strip_prefix("bytes="))
-                .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok())
-                .unwrap_or(0)
-                .min(body.len());
-            let head = if start > 0 {
-                format!(
-                    "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {start}-{}/{}\r\nConnection: close\r\n\r\n",
-                    body.len() - start,
-                    body.len() - 1,
-                    body.len()
-                )
-            } else {
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                )
-            };
-            let mut out = stream;
-            let _ = out.write_all(head.as_bytes());
-            for piece in body[start..].chunks(200 * 1024) {
-                if out.write_all(piece).is_err() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let mut rest = Vec::new();
-            let _ = reader.read_to_end(&mut rest);
-        }
-    });
-    (url, ranges)
+    let pace = Mode::Paced {
+        piece: 200 * 1024,
+        pause: Duration::from_millis(10),
+    };
+    Server::start(GGUF, body, pace, 10, Duration::from_secs(300))
 }
 
 async fn premium_on_ask(app: &App) {
@@ -108,7 +51,8 @@ async fn the_ai_configs_gguf_downloads_with_progress_cancels_resumes_and_is_dele
         eprintln!("skipped: no {GGUF} in DATAGATA_MODELS_DIR (scripts/setup puts it there)");
         return;
     };
-    let (url, ranges) = serve(&model);
+    let server = serve(&model);
+    let url = server.url.clone();
     let app = App::start_with_env(
         tempfile::tempdir().unwrap(),
         vec![("DATAGATA_GGUF_URL".into(), url.clone())],
@@ -166,7 +110,7 @@ async fn the_ai_configs_gguf_downloads_with_progress_cancels_resumes_and_is_dele
     app.text_when("#gguf-offer-state", LONG, |t| t == "on this machine")
         .await
         .unwrap();
-    let seen = ranges.lock().unwrap().clone();
+    let seen = server.ranges();
     assert_eq!(seen[0], None);
     let resumed_at: u64 = seen[1]
         .as_deref()

@@ -487,4 +487,6 @@ fn download_url(spec: &GgufSpec) -> Option<String> {
 }
 
 #[cfg(test)]
+mod fake_server;
+#[cfg(test)]
 mod tests;

@@ -1,126 +1,28 @@
 //! The GGUF files and their download, against a real HTTP server on 127.0.0.1 (ranges, a
 //! connection dropped mid-file, a server that ignores ranges, a wrong checksum, cancel).
 
-use std::{
-    io::{BufRead, BufReader, Write},
-    net::{TcpListener, TcpStream},
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use super::download::{self, DownloadSpec, part_path, sha256_of};
+use super::fake_server::{Mode, Server};
 use super::*;
 
-/// How a test server misbehaves.
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Normal,
-    /// The first response stops after this many bytes and closes the connection.
-    DropFirstAt(usize),
-    /// Answers every request with the whole file (200), Range or not.
-    IgnoreRange,
-    /// Sends in small pieces with pauses (so a cancel lands mid-file).
-    Slow,
-    NotFound,
-}
-
-/// An HTTP/1.1 server on 127.0.0.1 serving `body` at any path, for at most `connections`
-/// connections and 30 s; the Range headers it saw.
-struct Server {
-    url: String,
-    ranges: Arc<Mutex<Vec<Option<String>>>>,
-}
-
+/// Serves `body` at most `connections` times, within 30 s.
 fn serve(body: Vec<u8>, mode: Mode, connections: usize) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/models/m.gguf", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    let ranges = Arc::new(Mutex::new(Vec::new()));
-    let seen = ranges.clone();
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut served = 0;
-        while served < connections && Instant::now() < deadline {
-            match listener.accept() {
-                Ok((stream, _)) => {
-                    stream.set_nonblocking(false).unwrap();
-                    let range = answer(stream, &body, mode, served == 0);
-                    seen.lock().unwrap().push(range);
-                    served += 1;
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(5)),
-            }
-        }
-    });
-    Server { url, ranges }
+    Server::start(
+        "models/m.gguf",
+        body,
+        mode,
+        connections,
+        Duration::from_secs(30),
+    )
 }
 
-/// Reads one request and answers it; the Range header it had.
-fn answer(stream: TcpStream, body: &[u8], mode: Mode, first: bool) -> Option<String> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut range = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("range")
-        {
-            range = Some(value.trim().to_string());
-        }
-    }
-    let mut out = stream;
-    if mode == Mode::NotFound {
-        let _ = out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-        return range;
-    }
-    let start = match (&range, mode) {
-        (Some(r), m) if m != Mode::IgnoreRange => r
-            .strip_prefix("bytes=")
-            .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok())
-            .unwrap_or(0),
-        _ => 0,
-    };
-    let head = if start > 0 {
-        format!(
-            "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {}-{}/{}\r\nConnection: close\r\n\r\n",
-            body.len() - start,
-            start,
-            body.len() - 1,
-            body.len()
-        )
-    } else {
-        format!(
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-    };
-    let _ = out.write_all(head.as_bytes());
-    let rest = &body[start..];
-    match mode {
-        Mode::DropFirstAt(n) if first => {
-            let _ = out.write_all(&rest[..n]);
-            let _ = out.flush();
-            // Dropping the stream closes the connection mid-body.
-        }
-        Mode::Slow => {
-            for piece in rest.chunks(32 * 1024) {
-                if out.write_all(piece).is_err() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(15));
-            }
-        }
-        _ => {
-            let _ = out.write_all(rest);
-        }
-    }
-    range
-}
+/// Small pieces with pauses, so a cancel lands mid-file.
+const SLOW: Mode = Mode::Paced {
+    piece: 32 * 1024,
+    pause: Duration::from_millis(15),
+};
 
 /// A file that starts like a GGUF: the magic, then `len - 4` bytes of a pattern.
 fn gguf_bytes(len: usize) -> Vec<u8> {
@@ -164,7 +66,7 @@ fn a_download_lands_verified_with_its_progress() {
     let last = seen.iter().rev().find(|p| !p.verifying).unwrap();
     assert_eq!((last.bytes, last.total), (3_000_000, Some(3_000_000)));
     assert!(seen.last().unwrap().verifying, "the checksum is reported");
-    assert_eq!(*server.ranges.lock().unwrap(), vec![None]);
+    assert_eq!(server.ranges(), vec![None]);
 }
 
 #[test]
@@ -194,7 +96,7 @@ fn a_dropped_connection_keeps_the_part_and_the_next_try_resumes_with_a_range() {
     );
     assert_eq!(std::fs::read(&dest).unwrap(), body);
     assert_eq!(
-        *server.ranges.lock().unwrap(),
+        server.ranges(),
         vec![None, Some("bytes=700000-".to_string())]
     );
 }
@@ -213,10 +115,7 @@ fn a_server_that_ignores_ranges_is_downloaded_again_from_the_start() {
     )
     .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
-    assert_eq!(
-        *server.ranges.lock().unwrap(),
-        vec![Some("bytes=1000-".to_string())]
-    );
+    assert_eq!(server.ranges(), vec![Some("bytes=1000-".to_string())]);
 }
 
 #[test]
@@ -265,7 +164,7 @@ fn a_wrong_size_and_an_http_error_are_said_plainly() {
 #[test]
 fn cancel_stops_mid_file_and_keeps_the_part_for_a_resume() {
     let body = gguf_bytes(2_000_000);
-    let server = serve(body.clone(), Mode::Slow, 2);
+    let server = serve(body.clone(), SLOW, 2);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
     let files = Arc::new(GgufFiles::open(&data, vec![]));
@@ -307,7 +206,7 @@ fn cancel_stops_mid_file_and_keeps_the_part_for_a_resume() {
     let path = files.download(&gguf, &mut |_| {}).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), body);
     assert_eq!(files.offer(&gguf).state, GgufState::Present);
-    let ranges = server.ranges.lock().unwrap().clone();
+    let ranges = server.ranges();
     assert_eq!(ranges[0], None);
     assert!(
         ranges[1]
