@@ -15,6 +15,7 @@ pub mod flags;
 pub mod history;
 pub mod logs;
 pub mod metrics;
+pub mod priority;
 pub mod settings;
 pub mod traffic;
 pub mod webview;

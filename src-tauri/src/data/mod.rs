@@ -351,9 +351,11 @@ impl Database {
         let imports = dir.join(IMPORTS_DIR);
         std::fs::create_dir_all(&imports).map_err(|e| fail(e.to_string()))?;
         let imports = imports.canonicalize().map_err(|e| fail(e.to_string()))?;
-        let config = base_config().map_err(|e| fail(e.to_string()))?;
-        let manager = DuckdbConnectionManager::file_with_flags(&path, config)
-            .map_err(|e| fail(e.to_string()))?;
+        // DuckDB starts its worker threads here; they run below the threads people wait on.
+        let manager = crate::priority::open_at(crate::priority::QUERY_WORKERS, || {
+            DuckdbConnectionManager::file_with_flags(&path, base_config()?)
+        })
+        .map_err(|e| fail(e.to_string()))?;
         let db = Self::with_manager(manager, Some(path.clone()), dir, imports, None)
             .map_err(|e| fail(e.to_string()))?;
         Ok(db)
@@ -372,7 +374,9 @@ impl Database {
         let imports = imports.canonicalize().map_err(fail)?;
         // In memory DuckDB would spill to `.tmp` in the working directory (and allow it).
         let temp = imports.join(".duckdb-tmp");
-        let manager = DuckdbConnectionManager::memory_with_flags(base_config()?)?;
+        let manager = crate::priority::open_at(crate::priority::QUERY_WORKERS, || {
+            DuckdbConnectionManager::memory_with_flags(base_config()?)
+        })?;
         Self::with_manager(manager, None, files_root, imports, Some(&temp))
     }
 

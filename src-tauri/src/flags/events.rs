@@ -218,7 +218,10 @@ impl EventLog {
             let (status, on_commit) = (status.clone(), on_commit.clone());
             std::thread::Builder::new()
                 .name("event-log-writer".into())
-                .spawn(move || write_loop(writer_conn, rx, status, on_commit))
+                .spawn(move || {
+                    crate::priority::lower_this_thread(crate::priority::EVENT_WRITER);
+                    write_loop(writer_conn, rx, status, on_commit)
+                })
                 .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?
         };
         Ok(Self {
