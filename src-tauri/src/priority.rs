@@ -35,17 +35,6 @@ pub fn lower_this_thread(nice: i32) {
     let _ = nice;
 }
 
-/// This thread's nice value (Linux; 0 elsewhere).
-pub fn this_thread() -> i32 {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: as above; getpriority can return -1 legitimately, errno is not needed here.
-        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
-    }
-    #[cfg(not(target_os = "linux"))]
-    0
-}
-
 /// Runs `open` on a thread of its own at `nice`, so the threads it starts (DuckDB starts its
 /// workers when a database opens) inherit that priority while the caller keeps its own.
 pub fn open_at<T: Send>(nice: i32, open: impl FnOnce() -> T + Send) -> T {
@@ -66,6 +55,13 @@ pub fn open_at<T: Send>(nice: i32, open: impl FnOnce() -> T + Send) -> T {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    /// This thread's nice value.
+    fn this_thread() -> i32 {
+        // SAFETY: gettid and getpriority take plain integers and only read; -1 is a valid nice
+        // value, so errno is not consulted.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+    }
 
     /// The nice value of every thread of this process, from /proc.
     fn nice_of_threads() -> Vec<(String, i32)> {

@@ -31,7 +31,7 @@ pub enum Mode {
 /// A running server: where it is, and the Range header of each request it answered.
 pub struct Server {
     pub url: String,
-    pub ranges: Arc<Mutex<Vec<Option<String>>>>,
+    ranges: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Server {
@@ -70,6 +70,7 @@ impl Server {
         Server { url, ranges }
     }
 
+    /// The Range header of each request answered so far (`None`: the request had none).
     pub fn ranges(&self) -> Vec<Option<String>> {
         self.ranges
             .lock()
