@@ -132,6 +132,8 @@ async fn settings_lists_the_models_and_disconnect_forgets_the_motherduck_token()
         .unwrap();
     assert_eq!(imported, "ok");
 
+    // Settings reads the data's status when it shows: once the first start's sample is in.
+    app.open_query_tab().await.unwrap();
     app.click("#tab-settings").await.unwrap();
     // The data section says where the rows came from (the first start's sample).
     let origin = app.text("#settings-origin", LONG).await.unwrap();
