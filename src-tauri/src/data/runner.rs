@@ -7,7 +7,7 @@
 //! ([`EditorRuns`]): the same DuckDB interrupt the time limit uses.
 
 use std::{
-    sync::{Arc, Condvar, Mutex},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -170,36 +170,149 @@ fn with_limits<T>(
     ticket: Option<RunTicket<'_>>,
     work: impl FnOnce(&duckdb::Connection) -> Result<T, duckdb::Error>,
 ) -> Result<T, DataError> {
-    let running = Arc::new((Mutex::new(true), Condvar::new()));
-    let handle = conn.interrupt_handle();
-    let watcher = {
-        let running = running.clone();
-        std::thread::spawn(move || {
-            let (lock, done) = &*running;
-            let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-            let (still, _) = done
-                .wait_timeout_while(guard, timeout, |running| *running)
-                .unwrap_or_else(|e| e.into_inner());
-            if *still {
-                handle.interrupt();
-                true
-            } else {
-                false
-            }
-        })
-    };
+    let watch = deadlines::watch(Instant::now() + timeout, conn.interrupt_handle());
     let result = work(conn);
     let stopped = ticket.and_then(RunTicket::finish);
-    {
-        let (lock, done) = &*running;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) = false;
-        done.notify_all();
-    }
-    let interrupted = watcher.join().unwrap_or(false);
+    let interrupted = watch.finish();
     match (result, stopped) {
         (Err(_), Some(cause)) => Err(DataError::Stopped(cause)),
         (Err(_), None) if interrupted => Err(DataError::Timeout(timeout)),
         (other, _) => Ok(other?),
+    }
+}
+
+/// Every running statement's time limit, kept by one long-lived thread that interrupts those
+/// past their deadline (a thread per statement cost a spawn and a join per query, and one more
+/// thread wanting a core). Registering does not wake that thread unless the new deadline is the
+/// earliest it knows of; a deadline taken back before it passes costs nothing more.
+mod deadlines {
+    use std::{
+        collections::BTreeMap,
+        sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard},
+        time::Instant,
+    };
+
+    use duckdb::InterruptHandle;
+
+    struct State {
+        next_id: u64,
+        /// Running statements by deadline; removed when they finish or are interrupted.
+        running: BTreeMap<(Instant, u64), Arc<InterruptHandle>>,
+        /// Statements interrupted and not finished yet.
+        fired: Vec<u64>,
+        /// When the keeper wakes next by itself (`None`: only when told).
+        wakes_at: Option<Instant>,
+        started: bool,
+    }
+
+    struct Keeper {
+        state: Mutex<State>,
+        changed: Condvar,
+    }
+
+    static KEEPER: LazyLock<Keeper> = LazyLock::new(|| Keeper {
+        state: Mutex::new(State {
+            next_id: 0,
+            running: BTreeMap::new(),
+            fired: Vec::new(),
+            wakes_at: None,
+            started: false,
+        }),
+        changed: Condvar::new(),
+    });
+
+    fn lock() -> MutexGuard<'static, State> {
+        KEEPER.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One statement's deadline, until [`Watch::finish`].
+    pub struct Watch {
+        key: Option<(Instant, u64)>,
+    }
+
+    /// Watches a statement that must be done by `deadline`: past it, `handle` interrupts it
+    /// inside DuckDB. The interrupt can only land before [`Watch::finish`]: both happen under
+    /// one lock.
+    pub fn watch(deadline: Instant, handle: Arc<InterruptHandle>) -> Watch {
+        let mut state = lock();
+        let id = state.next_id;
+        state.next_id += 1;
+        state.running.insert((deadline, id), handle);
+        if !state.started {
+            let spawned = std::thread::Builder::new()
+                .name("query-deadlines".into())
+                .spawn(keep);
+            match spawned {
+                Ok(_) => state.started = true,
+                // Without its keeper a statement runs to its end: said, not fatal.
+                Err(e) => tracing::warn!("query time limits not kept: {e}"),
+            }
+        }
+        if state.wakes_at.is_none_or(|at| deadline < at) {
+            KEEPER.changed.notify_one();
+        }
+        Watch {
+            key: Some((deadline, id)),
+        }
+    }
+
+    impl Watch {
+        /// The statement is done: its deadline is taken back. True if it was interrupted.
+        pub fn finish(mut self) -> bool {
+            self.take()
+        }
+
+        fn take(&mut self) -> bool {
+            let Some(key) = self.key.take() else {
+                return false;
+            };
+            let mut state = lock();
+            if state.running.remove(&key).is_some() {
+                return false;
+            }
+            let before = state.fired.len();
+            state.fired.retain(|id| *id != key.1);
+            state.fired.len() != before
+        }
+    }
+
+    impl Drop for Watch {
+        /// A statement whose caller unwound is done too.
+        fn drop(&mut self) {
+            self.take();
+        }
+    }
+
+    /// The keeper's loop: sleeps until the earliest deadline (or a new, earlier one), then
+    /// interrupts every statement past its own.
+    fn keep() {
+        let mut state = lock();
+        loop {
+            let now = Instant::now();
+            while let Some(entry) = state.running.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                let ((_, id), handle) = entry.remove_entry();
+                handle.interrupt();
+                state.fired.push(id);
+            }
+            let next = state.running.first_key_value().map(|(key, _)| key.0);
+            state.wakes_at = next;
+            state = match next {
+                Some(at) => {
+                    KEEPER
+                        .changed
+                        .wait_timeout(state, at.saturating_duration_since(now))
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+                None => KEEPER
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner()),
+            };
+        }
     }
 }
 
@@ -356,4 +469,88 @@ fn move_into_place(from: &std::path::Path, to: &std::path::Path) -> std::io::Res
     }
     let _ = std::fs::remove_file(from);
     copied
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENDLESS: &str = "SELECT sum(hash(i)) FROM range(1000000000000) r(i)";
+
+    /// A later deadline already kept does not delay an earlier one registered after it, and a
+    /// deadline taken back before it passes never fires.
+    #[test]
+    fn the_earliest_deadline_fires_whatever_was_registered_before() {
+        let db = Database::in_memory(&std::env::temp_dir()).unwrap();
+        let idle = db.conn().unwrap();
+        let late = deadlines::watch(
+            Instant::now() + Duration::from_secs(3600),
+            idle.interrupt_handle(),
+        );
+        let conn = db.conn().unwrap();
+        let started = Instant::now();
+        let err = with_timeout(&conn, Duration::from_millis(200), |c| {
+            c.query_row(ENDLESS, [], |r| r.get::<_, i64>(0))
+        })
+        .unwrap_err();
+        assert!(matches!(err, DataError::Timeout(_)), "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(!late.finish(), "the hour-long deadline did not pass");
+        // A short statement well inside its limit is not interrupted, then or later.
+        let answer = with_timeout(&conn, Duration::from_millis(100), |c| {
+            c.query_row("SELECT 42", [], |r| r.get::<_, i64>(0))
+        })
+        .unwrap();
+        assert_eq!(answer, 42);
+        std::thread::sleep(Duration::from_millis(300));
+        let again: i64 = conn.query_row("SELECT 43", [], |r| r.get(0)).unwrap();
+        assert_eq!(again, 43);
+    }
+
+    /// Statements on many threads at once each get their own outcome.
+    #[test]
+    fn concurrent_statements_keep_their_own_limits() {
+        let db = &Database::in_memory(&std::env::temp_dir()).unwrap();
+        std::thread::scope(|s| {
+            let slow: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(move || {
+                        let conn = db.conn().unwrap();
+                        with_timeout(&conn, Duration::from_millis(150), |c| {
+                            c.query_row(ENDLESS, [], |r| r.get::<_, i64>(0))
+                        })
+                    })
+                })
+                .collect();
+            let fast: Vec<_> = (0..4)
+                .map(|i| {
+                    s.spawn(move || {
+                        let conn = db.conn().unwrap();
+                        (0..50)
+                            .map(|_| {
+                                with_timeout(&conn, Duration::from_secs(30), |c| {
+                                    c.query_row("SELECT ?::BIGINT", [i as i64], |r| {
+                                        r.get::<_, i64>(0)
+                                    })
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for handle in slow {
+                let err = handle.join().unwrap().unwrap_err();
+                assert!(matches!(err, DataError::Timeout(_)), "{err}");
+            }
+            for (i, handle) in fast.into_iter().enumerate() {
+                for answer in handle.join().unwrap() {
+                    assert_eq!(answer.unwrap(), i as i64);
+                }
+            }
+        });
+    }
 }
