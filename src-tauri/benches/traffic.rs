@@ -1,6 +1,7 @@
 //! Throughput of the traffic pipeline without a provider: context → AI Config evaluation →
 //! the question's reference SQL on the 1,000,000-row sample → `query-completed` stored (local log
-//! and SDK), at concurrency 2. Reports questions/s, DuckDB's own query time, and the per-question
+//! and SDK), at concurrency 2, the database opened as `datagata traffic --concurrency 2` opens it
+//! (DuckDB's threads shared out between the questions, `data::threads_for`). Reports questions/s, DuckDB's own query time, and the per-question
 //! overhead outside the query (p50/p90/p99), then the same at concurrency 1 (no other question's
 //! DuckDB threads competing for the cores). Target: ≥ 1,000 questions/s with p99 overhead < 1 ms.
 //!
@@ -138,17 +139,24 @@ fn main() {
     main_with(&path, questions)
 }
 
-fn main_with(path: &std::path::Path, questions: usize) {
-    let data = Database::open(path).expect("opening the bench database");
+/// The core over the bench database, opened as `datagata traffic --concurrency N` opens it.
+fn core_for(path: &std::path::Path, concurrent: usize) -> Core {
+    let data =
+        Database::open_for(path, Duration::ZERO, concurrent).expect("opening the bench database");
     let events = EventLog::on(data.dedicated_connection().expect("a connection")).expect("log");
     let flags = Flags::open(&FlagSource::Embedded).expect("flags");
-    let core = Core::new(None, flags, events, data).expect("core");
+    Core::new(None, flags, events, data).expect("core")
+}
+
+fn main_with(path: &std::path::Path, questions: usize) {
+    let core = core_for(path, 2);
     // Warm the pool and DuckDB's caches.
     run_at(&core, 2, 20, 1);
     let two = run_at(&core, 2, questions, 7);
     println!(
-        "traffic pipeline: {} questions, concurrency 2, {ROWS}-row sample",
-        two.questions
+        "traffic pipeline: {} questions, concurrency 2, {ROWS}-row sample, DuckDB threads per query {}",
+        two.questions,
+        datagata::data::threads_for(2).map_or("all".into(), |n| n.to_string())
     );
     println!(
         "  throughput                 {:8.1} questions/s (target ≥ 1,000)",
@@ -161,8 +169,13 @@ fn main_with(path: &std::path::Path, questions: usize) {
         two.query_share * 100.0
     );
     two.print_overhead("overhead outside the query");
-    // The same questions one at a time: no other question's DuckDB threads compete for the cores
-    // while one question's own steps run, so what remains is the pipeline itself.
+    core.shutdown();
+    drop(core);
+    // The same questions one at a time, the database opened for one (DuckDB's threads on every
+    // core): no other question competes for the cores while one question's own steps run, so
+    // what remains is the pipeline itself.
+    let core = core_for(path, 1);
+    run_at(&core, 1, 20, 1);
     let one = run_at(&core, 1, questions / 4, 7);
     one.print_run("  one at a time (concurrency 1)");
     // Where the overhead goes: the read-only check (a statement seen before, as in the run, and

@@ -155,7 +155,18 @@ impl Core {
         saved: Option<Profile>,
         lock_wait: std::time::Duration,
     ) -> Result<Self, CoreError> {
-        let data = Database::open_waiting(db, lock_wait)?;
+        Self::start_for(db, saved, lock_wait, 1).await
+    }
+
+    /// [`Core::start_on`] for `concurrent` questions at once (a traffic run): DuckDB's threads
+    /// per query are shared out ([`data::threads_for`]).
+    pub async fn start_for(
+        db: &Path,
+        saved: Option<Profile>,
+        lock_wait: std::time::Duration,
+        concurrent: usize,
+    ) -> Result<Self, CoreError> {
+        let data = Database::open_for(db, lock_wait, concurrent)?;
         let events = EventLog::on(data.dedicated_connection()?)?;
         let live = LiveConfig::from_env(data.files_root().join(LAST_KNOWN_GOOD_FILE));
         let flags = flags_from(None, live.clone()).await?;

@@ -57,7 +57,7 @@ pub(super) fn traffic_command(db: Option<PathBuf>, args: TrafficArgs) -> anyhow:
         let client = crate::automation::Client::from_data_dir(&crate::data_dir())?;
         crate::traffic::run(&client, &options, true, &progress)
     } else {
-        let core = headless_core(&runtime, db)?;
+        let core = headless_core(&runtime, db, args.concurrency)?;
         let run = crate::traffic::run(&core, &options, false, &progress);
         core.shutdown();
         run
@@ -106,7 +106,7 @@ pub(super) fn ask_command(
     use crate::ai::questions::{AiError, HeadlessAsk, Source};
     use datagata_ipc::ai::ProviderChoice;
     let runtime = tokio::runtime::Runtime::new()?;
-    let core = headless_core(&runtime, db)?;
+    let core = headless_core(&runtime, db, 1)?;
     if let Some(tier) = tier {
         core.set_profile(Profile {
             tier,
@@ -186,7 +186,7 @@ pub(super) fn ask_command(
 /// `datagata accuracy`: as a premium desktop user (who gets local AI), through the pipeline.
 pub(super) fn accuracy_command(db: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let core = headless_core(&runtime, db)?;
+    let core = headless_core(&runtime, db, 1)?;
     let profile = Profile {
         email: "accuracy@example.com".into(),
         tier: Tier::Premium,

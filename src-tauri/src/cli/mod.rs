@@ -130,14 +130,21 @@ fn parse_range(s: &str) -> Result<datagata_ipc::metrics::TimeRange, String> {
 }
 
 /// The core over `--db` (else the app's database) with the embedded or live flags, as the app
-/// would start it; the sample is generated when the database has none.
+/// would start it, for `concurrent` questions at once; the sample is generated when the database
+/// has none.
 fn headless_core(
     runtime: &tokio::runtime::Runtime,
     db: Option<PathBuf>,
+    concurrent: usize,
 ) -> anyhow::Result<crate::Core> {
     let path = db.unwrap_or_else(|| crate::data_dir().join(crate::DATABASE_FILE));
     let data_dir = path.parent().map(PathBuf::from).unwrap_or_default();
-    let core = runtime.block_on(crate::Core::start_on(&path, None, crate::CLI_LOCK_WAIT))?;
+    let core = runtime.block_on(crate::Core::start_for(
+        &path,
+        None,
+        crate::CLI_LOCK_WAIT,
+        concurrent,
+    ))?;
     core.prepare_data()?;
     if data::motherduck::token(&data_dir).is_some() {
         let status = core.connect_motherduck(None)?;

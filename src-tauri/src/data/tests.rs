@@ -764,3 +764,26 @@ fn forgetting_the_token_removes_only_what_the_app_stored() {
         assert_eq!(motherduck::token(dir.path()), None);
     }
 }
+
+#[test]
+fn a_database_for_concurrent_questions_shares_out_duckdbs_threads() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(threads_for(0), None);
+    assert_eq!(threads_for(1), None);
+    assert_eq!(threads_for(cores), Some(1));
+    assert_eq!(threads_for(cores * 4), Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.duckdb");
+    let threads = |db: &Database| -> i64 {
+        db.conn()
+            .unwrap()
+            .query_row("SELECT current_setting('threads')::BIGINT", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    let all = threads(&Database::open(&path).unwrap());
+    assert_eq!(all, cores as i64, "one at a time: every core");
+    let shared = Database::open_for(&path, Duration::ZERO, cores.max(2)).unwrap();
+    assert_eq!(threads(&shared), 1);
+}
