@@ -1,9 +1,10 @@
 //! Throughput of the traffic pipeline without a provider: context → AI Config evaluation →
 //! the question's reference SQL on the 1,000,000-row sample → `query-completed` stored (local log
 //! and SDK), at concurrency 2, the database opened as `datagata traffic --concurrency 2` opens it
-//! (DuckDB's threads shared out between the questions, `data::threads_for`). Reports questions/s, DuckDB's own query time, and the per-question
-//! overhead outside the query (p50/p90/p99), then the same at concurrency 1 (no other question's
-//! DuckDB threads competing for the cores). Target: ≥ 1,000 questions/s with p99 overhead < 1 ms.
+//! (DuckDB's threads shared out between the questions, `data::threads_for`). Reports questions/s,
+//! DuckDB's own query time, and the per-question overhead outside the query (p50/p90/p99), then
+//! the same at concurrency 1 on the database reopened for one question at a time (no other
+//! question competing for the cores). Target: ≥ 1,000 questions/s with p99 overhead < 1 ms.
 //!
 //! `cargo bench -p datagata --bench traffic` (`BENCH_QUESTIONS`, default 2,000).
 

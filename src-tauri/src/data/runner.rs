@@ -154,7 +154,7 @@ impl RunTicket<'_> {
 
 /// Runs `work` on `conn`; if it is still running after `timeout`, DuckDB is told to interrupt
 /// it (the query stops inside the engine, not just in our wait). The interrupt can only land
-/// while `work` runs: the watcher and the worker agree under one lock.
+/// while `work` runs: the deadline keeper and the worker agree under one lock (`deadlines`).
 pub fn with_timeout<T>(
     conn: &duckdb::Connection,
     timeout: Duration,
